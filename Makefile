@@ -1,0 +1,87 @@
+# Trailhound's build. `make demo` and `make test` work on a fresh machine with
+# Go 1.26 and network access to the Go module proxy; everything else is
+# installed here, into .bin/.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO        ?= go
+BIN       := $(CURDIR)/.bin
+SHARED    ?= $(abspath $(CURDIR)/../shared)
+DATASETS  ?= $(SHARED)/datasets
+VULNDB    ?= $(SHARED)/vulndb
+FUZZTIME  ?= 10s
+
+STATICCHECK_VERSION := v0.8.2
+GOVULNCHECK_VERSION := v1.9.0
+
+export TRAILHOUND_DATASETS := $(DATASETS)
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/trailhound: $(shell find cmd shared -name '*.go' -not -name '*_test.go') go.mod go.sum
+	$(GO) build -trimpath -o $@ ./cmd/trailhound
+
+.PHONY: cli
+cli: $(BIN)/trailhound ## build the trailhound CLI into .bin/
+
+.PHONY: demo
+demo: $(BIN)/trailhound ## replay the shipped attack story and print what Trailhound finds
+	@echo "== trailhound replay events/demo: six days of an organisation's CloudTrail, 13,347 events"
+	@$(BIN)/trailhound replay events/demo
+	@echo "== trailhound investigate --identity chris@corp.ai events/demo (timeline cut to Saturday night)"
+	@$(BIN)/trailhound investigate --identity chris@corp.ai events/demo 2>/dev/null | sed -n '/^Timeline/,$$p' | grep -E '^Timeline|2026-11-21T0[2-3]' | head -n 40
+
+.PHONY: test
+test: lint fuzz unit ## everything CI runs: lint, vet, vulnerabilities, tests, short fuzzing
+
+.PHONY: unit
+unit: ## the Go tests
+	$(GO) test -count=1 ./...
+
+.PHONY: race
+race: ## the Go tests under the race detector
+	$(GO) test -count=1 -race ./...
+
+.PHONY: fuzz
+fuzz: ## a short run of every fuzz target (FUZZTIME each)
+	@for spec in \
+		./shared/cloudtrail:FuzzDecode \
+		./shared/cloudtrail:FuzzReader \
+		./shared/identity:FuzzAttribute ; do \
+		pkg=$${spec%%:*}; target=$${spec##*:}; \
+		echo "fuzz $$target ($(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$target\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s $$pkg > /tmp/trailhound-fuzz.log 2>&1 || { cat /tmp/trailhound-fuzz.log; exit 1; }; \
+	done
+
+.PHONY: lint
+lint: $(BIN)/staticcheck $(BIN)/govulncheck ## gofmt, go vet, staticcheck, govulncheck
+	@unformatted=$$(gofmt -l $$($(GO) list -f '{{.Dir}}' ./...)); \
+	if [ -n "$$unformatted" ]; then echo "not gofmt'ed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(BIN)/staticcheck ./...
+	@if [ -d "$(VULNDB)" ]; then \
+		echo "$(BIN)/govulncheck -db file://$(VULNDB) ./..."; \
+		$(BIN)/govulncheck -db "file://$(VULNDB)" ./...; \
+	else echo "govulncheck skipped: no offline vulnerability database at $(VULNDB)"; fi
+
+$(BIN)/staticcheck:
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+$(BIN)/govulncheck:
+	GOBIN=$(BIN) $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
+
+.PHONY: bench
+bench: ## replay a million generated events on one core and report events/s, allocations and peak memory
+	$(GO) run ./tests/bench -events 1000000
+
+.PHONY: golden
+golden: ## rewrite the golden files from the current output (review the diff)
+	$(GO) test ./cmd/trailhound -run Golden -update
+
+.PHONY: clean
+clean: ## remove build outputs
+	rm -rf $(BIN) cdk.out

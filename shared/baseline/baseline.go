@@ -1,0 +1,410 @@
+// Package baseline keeps a behavioural profile per origin identity (services,
+// APIs, regions, networks, user agents, accounts, hours of day) and turns what
+// is new for an identity into first-seen signals once the identity has left
+// its learning period.
+//
+// In the pipeline it runs after identity attribution and before the
+// single-event detections. Profiles live in a store; reads are cached in the
+// process and writes happen only when something is new, so a warm detector
+// costs almost no store calls per event.
+package baseline
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/trailhound/trailhound/shared/cloudtrail"
+	"github.com/trailhound/trailhound/shared/detection"
+	"github.com/trailhound/trailhound/shared/identity"
+)
+
+// Store is what the baseline needs from the pipeline's store.
+type Store interface {
+	// LoadProfile returns the identity's profile, or nil when it has none.
+	LoadProfile(ctx context.Context, key string) (*Profile, error)
+	// AddFact records the fact atomically and reports whether it was new.
+	AddFact(ctx context.Context, key string, f Fact, at time.Time) (bool, error)
+	// AddEvents adds n to the identity's event count.
+	AddEvents(ctx context.Context, key string, n int64, at time.Time) error
+}
+
+// Options configure the baseline.
+type Options struct {
+	// LearningEvents and LearningPeriod: an identity is learning until it
+	// has both this many events and this much history; while learning,
+	// first-seen facts are recorded but not signalled.
+	LearningEvents int64
+	LearningPeriod time.Duration
+	// FlushEvents batches event-count writes: the count is written after
+	// this many events of an identity (and when it leaves learning).
+	FlushEvents int64
+	// TouchAfter is how stale a fact's last-seen may get before the
+	// baseline writes it again.
+	TouchAfter time.Duration
+	// CacheSize bounds the number of cached profiles.
+	CacheSize int
+}
+
+// DefaultOptions returns the defaults: a learning period of 100 events and
+// 3 days.
+func DefaultOptions() Options {
+	return Options{
+		LearningEvents: 100,
+		LearningPeriod: 72 * time.Hour,
+		FlushEvents:    50,
+		TouchAfter:     24 * time.Hour,
+		CacheSize:      50000,
+	}
+}
+
+// Validate reports problems with the options.
+func (o Options) Validate() error {
+	var errs []string
+	if o.LearningEvents < 0 {
+		errs = append(errs, "learning events must not be negative")
+	}
+	if o.LearningPeriod < 0 {
+		errs = append(errs, "learning period must not be negative")
+	}
+	if o.FlushEvents <= 0 {
+		errs = append(errs, "flush events must be positive")
+	}
+	if o.CacheSize <= 0 {
+		errs = append(errs, "cache size must be positive")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("baseline options: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// kind describes the signal a new fact of a dimension raises.
+type kind struct {
+	name     string
+	severity detection.Severity
+	attack   []string
+	why      string
+	tags     []string
+}
+
+var anomaly = []string{detection.TagAnomaly}
+
+// kinds is the table of first-seen signals, by dimension. The day dimension
+// only measures history (for the learning period) and raises nothing.
+var kinds = map[Dimension]kind{
+	DimRegion:    {"first-seen-region", detection.Low, []string{"T1535"}, "first call from this identity in region %s", anomaly},
+	DimNetwork:   {"first-seen-network", detection.Low, []string{"T1078.004"}, "first call from this identity from network %s", anomaly},
+	DimUserAgent: {"first-seen-user-agent", detection.Low, []string{"T1078.004"}, "first call from this identity with user agent %s", anomaly},
+	DimAccount:   {"first-seen-account", detection.Low, []string{"T1078.004"}, "first call from this identity in account %s", anomaly},
+	DimRole:      {"first-seen-role", detection.Low, []string{"T1548"}, "first time this identity works through role %s", []string{detection.TagRoleHop, detection.TagAnomaly}},
+	DimService:   {"first-seen-service", detection.Low, []string{"T1526"}, "first call from this identity to service %s", nil},
+	DimAPI:       {"first-seen-api", detection.Info, []string{"T1526"}, "first call from this identity to API %s", nil},
+	DimHour:      {"first-seen-hour", detection.Info, []string{"T1078"}, "first call from this identity at hour %s UTC", anomaly},
+}
+
+// Kinds returns the names of the first-seen signal kinds.
+func Kinds() []string {
+	var names []string
+	for _, d := range Dimensions {
+		if k, ok := kinds[d]; ok {
+			names = append(names, k.name)
+		}
+	}
+	return names
+}
+
+type entry struct {
+	profile *Profile
+	pending int64 // events not yet written
+}
+
+// Baseline checks events against their identity's profile.
+type Baseline struct {
+	store Store
+	opts  Options
+	cache map[string]*entry
+	// Memoised fact values: user-agent families and API names recur.
+	agents map[string]string
+	apis   map[string]map[string]string
+}
+
+// New returns a Baseline over the store.
+func New(s Store, opts Options) (*Baseline, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	return &Baseline{store: s, opts: opts, cache: make(map[string]*entry),
+		agents: make(map[string]string), apis: make(map[string]map[string]string)}, nil
+}
+
+// Observe records the event in its identity's profile and returns a signal
+// for each fact that is new for an identity past its learning period. AWS
+// services acting on their own are not baselined; facts of calls made by a
+// service on a principal's behalf are recorded but not signalled.
+func (b *Baseline) Observe(ctx context.Context, ev *cloudtrail.Event, at identity.Attribution) ([]detection.Signal, error) {
+	if at.ByService {
+		return nil, nil
+	}
+	key := at.Origin.Key()
+	e, err := b.load(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	learning := b.learning(e, ev.EventTime)
+
+	var signals []detection.Signal
+	var facts [12]Fact
+	for _, f := range b.facts(ev, at, facts[:0]) {
+		seen, ok := e.profile.Get(f)
+		if ok && ev.EventTime.Sub(seen.Last) < b.opts.TouchAfter {
+			continue
+		}
+		added, err := b.store.AddFact(ctx, key, f, ev.EventTime)
+		if err != nil {
+			return signals, fmt.Errorf("record %s %q for %s: %w", f.Dim, f.Value, key, err)
+		}
+		e.profile.Add(f, ev.EventTime)
+		if !added || learning || at.InvokedBy != "" {
+			continue
+		}
+		if f.Dim == DimNetwork && at.Origin.Type == identity.TypeAssumedRole {
+			// Roles used by machines (functions, instances, tasks) call
+			// from whatever address AWS gives them: a new network says
+			// nothing there. Their tools and regions still do.
+			continue
+		}
+		if k, ok := kinds[f.Dim]; ok {
+			signals = append(signals, newSignal(ev, at, k, f))
+		}
+	}
+
+	e.profile.Events++
+	e.pending++
+	if e.pending >= b.opts.FlushEvents || (learning && !b.learning(e, ev.EventTime)) {
+		if err := b.store.AddEvents(ctx, key, e.pending, ev.EventTime); err != nil {
+			return signals, fmt.Errorf("count events of %s: %w", key, err)
+		}
+		e.pending = 0
+	}
+	return signals, nil
+}
+
+// Profile returns the cached profile of an identity, loading it if needed.
+func (b *Baseline) Profile(ctx context.Context, key string) (*Profile, error) {
+	e, err := b.load(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return e.profile.Clone(), nil
+}
+
+// Flush writes the pending event counts.
+func (b *Baseline) Flush(ctx context.Context) error {
+	for key, e := range b.cache {
+		if e.pending == 0 {
+			continue
+		}
+		if err := b.store.AddEvents(ctx, key, e.pending, e.profile.Created); err != nil {
+			return fmt.Errorf("count events of %s: %w", key, err)
+		}
+		e.pending = 0
+	}
+	return nil
+}
+
+func (b *Baseline) learning(e *entry, now time.Time) bool {
+	p := e.profile
+	return p.Events < b.opts.LearningEvents || p.Created.IsZero() || now.Sub(p.Created) < b.opts.LearningPeriod
+}
+
+func (b *Baseline) load(ctx context.Context, key string) (*entry, error) {
+	if e, ok := b.cache[key]; ok {
+		return e, nil
+	}
+	p, err := b.store.LoadProfile(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("load profile of %s: %w", key, err)
+	}
+	if p == nil {
+		p = &Profile{Key: key}
+	}
+	if len(b.cache) >= b.opts.CacheSize {
+		b.evict(ctx)
+	}
+	e := &entry{profile: p}
+	b.cache[key] = e
+	return e, nil
+}
+
+// evict drops profiles with no pending writes until the cache is half full.
+func (b *Baseline) evict(ctx context.Context) {
+	target := b.opts.CacheSize / 2
+	for key, e := range b.cache {
+		if len(b.cache) <= target {
+			return
+		}
+		if e.pending > 0 {
+			if err := b.store.AddEvents(ctx, key, e.pending, e.profile.Created); err != nil {
+				continue
+			}
+		}
+		delete(b.cache, key)
+	}
+}
+
+func newSignal(ev *cloudtrail.Event, at identity.Attribution, k kind, f Fact) detection.Signal {
+	s := detection.NewSignal(ev, at, k.name, k.severity, k.attack, fmt.Sprintf(k.why, f.Value))
+	if s.Facts == nil {
+		s.Facts = map[string]string{}
+	}
+	s.Facts[string(f.Dim)] = f.Value
+	s.Tags = k.tags
+	return s
+}
+
+// facts is Facts with the user-agent family and API name memoised.
+func (b *Baseline) facts(ev *cloudtrail.Event, at identity.Attribution, dst []Fact) []Fact {
+	for _, hop := range at.Origin.Chain[min(1, len(at.Origin.Chain)):] {
+		if role := identity.RoleARNFromSession(hop); role != "" {
+			dst = append(dst, Fact{DimRole, role})
+		}
+	}
+	if ev.EventSource != "" {
+		names := b.apis[ev.EventSource]
+		if names == nil {
+			names = make(map[string]string)
+			b.apis[ev.EventSource] = names
+		}
+		api, ok := names[ev.EventName]
+		if !ok {
+			api = ev.Service() + ":" + ev.EventName
+			if len(names) < 5000 {
+				names[ev.EventName] = api
+			}
+		}
+		dst = append(dst, Fact{DimService, ev.EventSource}, Fact{DimAPI, api})
+	}
+	if ev.AWSRegion != "" {
+		dst = append(dst, Fact{DimRegion, ev.AWSRegion})
+	}
+	if n := Network(ev.SourceIPAddress); n != "" {
+		dst = append(dst, Fact{DimNetwork, n})
+	}
+	ua, ok := b.agents[ev.UserAgent]
+	if !ok {
+		ua = UserAgentFamily(ev.UserAgent)
+		if len(b.agents) >= 20000 {
+			clear(b.agents)
+		}
+		b.agents[ev.UserAgent] = ua
+	}
+	if ua != "" {
+		dst = append(dst, Fact{DimUserAgent, ua})
+	}
+	return appendTimeFacts(ev, dst)
+}
+
+// appendTimeFacts appends the account, hour and day facts.
+func appendTimeFacts(ev *cloudtrail.Event, dst []Fact) []Fact {
+	if a := ev.Account(); a != "" {
+		dst = append(dst, Fact{DimAccount, a})
+	}
+	if !ev.EventTime.IsZero() {
+		t := ev.EventTime.UTC()
+		dst = append(dst, Fact{DimHour, hours[t.Hour()]})
+		dst = append(dst, Fact{DimDay, t.Format(time.DateOnly)})
+	}
+	return dst
+}
+
+// Facts appends the baseline facts of an event to dst: those of the call,
+// and the roles its identity works through.
+func Facts(ev *cloudtrail.Event, at identity.Attribution, dst []Fact) []Fact {
+	for _, hop := range at.Origin.Chain[min(1, len(at.Origin.Chain)):] {
+		if role := identity.RoleARNFromSession(hop); role != "" {
+			dst = append(dst, Fact{DimRole, role})
+		}
+	}
+	if ev.EventSource != "" {
+		dst = append(dst, Fact{DimService, ev.EventSource})
+		dst = append(dst, Fact{DimAPI, ev.Service() + ":" + ev.EventName})
+	}
+	if ev.AWSRegion != "" {
+		dst = append(dst, Fact{DimRegion, ev.AWSRegion})
+	}
+	if n := Network(ev.SourceIPAddress); n != "" {
+		dst = append(dst, Fact{DimNetwork, n})
+	}
+	if ua := UserAgentFamily(ev.UserAgent); ua != "" {
+		dst = append(dst, Fact{DimUserAgent, ua})
+	}
+	return appendTimeFacts(ev, dst)
+}
+
+var hours = func() (h [24]string) {
+	for i := range h {
+		h[i] = fmt.Sprintf("%02d", i)
+	}
+	return h
+}()
+
+// Network returns the network of a source address: its /24 for IPv4, its
+// /48 for IPv6. Service names (calls made by AWS services) and anything that
+// is not an address give "". Addresses with leading zeros, as anonymised
+// logs write them, are read digit by digit.
+func Network(src string) string {
+	if src == "" || strings.HasSuffix(src, ".amazonaws.com") || strings.EqualFold(src, "AWS Internal") {
+		return ""
+	}
+	if a, err := netip.ParseAddr(src); err == nil {
+		bits := 24
+		if a.Is6() && !a.Is4In6() {
+			bits = 48
+		}
+		p, err := a.Unmap().Prefix(bits)
+		if err != nil {
+			return ""
+		}
+		return p.String()
+	}
+	parts := strings.Split(src, ".")
+	if len(parts) != 4 {
+		return ""
+	}
+	for _, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || n > 255 {
+			return ""
+		}
+	}
+	return strconv.Itoa(atoi(parts[0])) + "." + strconv.Itoa(atoi(parts[1])) + "." + strconv.Itoa(atoi(parts[2])) + ".0/24"
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+// Habitual records that the identity did something countable (a burst of
+// reconnaissance, say) and reports whether it had done it before, in which
+// case the behaviour is part of its baseline.
+func (b *Baseline) Habitual(ctx context.Context, key, what string, at time.Time) (bool, error) {
+	e, err := b.load(ctx, key)
+	if err != nil {
+		return false, err
+	}
+	f := Fact{DimBurst, what}
+	if e.profile.Has(f) {
+		return true, nil
+	}
+	added, err := b.store.AddFact(ctx, key, f, at)
+	if err != nil {
+		return false, fmt.Errorf("record %s for %s: %w", what, key, err)
+	}
+	e.profile.Add(f, at)
+	return !added, nil
+}

@@ -1,0 +1,112 @@
+package baseline
+
+import "time"
+
+// Dimension is one axis of an identity's behaviour.
+type Dimension string
+
+// The dimensions Trailhound baselines.
+const (
+	DimService   Dimension = "service"
+	DimAPI       Dimension = "api"
+	DimRegion    Dimension = "region"
+	DimNetwork   Dimension = "network"
+	DimUserAgent Dimension = "user-agent"
+	DimAccount   Dimension = "account"
+	DimHour      Dimension = "hour"
+	DimDay       Dimension = "day"
+	DimRole      Dimension = "role"
+	DimBurst     Dimension = "burst"
+)
+
+// Dimensions lists every dimension, in the order profiles print them.
+var Dimensions = []Dimension{DimService, DimAPI, DimRegion, DimNetwork, DimUserAgent, DimAccount, DimRole, DimHour, DimDay, DimBurst}
+
+// Fact is one value of one dimension: region "eu-west-1", network
+// "203.0.113.0/24".
+type Fact struct {
+	Dim   Dimension `json:"dim"`
+	Value string    `json:"value"`
+}
+
+// Seen is when a fact was first and last seen for an identity.
+type Seen struct {
+	First time.Time `json:"first"`
+	Last  time.Time `json:"last"`
+}
+
+// Profile is what an origin identity has used, with first and last seen.
+type Profile struct {
+	// Key is the origin's key (identity.Origin.Key).
+	Key string `json:"key"`
+	// Created is the time of the first event recorded for the identity.
+	Created time.Time `json:"created"`
+	// Events counts the identity's events (flushed in batches, so it may lag).
+	Events int64 `json:"events"`
+	// Facts maps each dimension to its values.
+	Facts map[Dimension]map[string]Seen `json:"facts"`
+}
+
+// Has reports whether the profile holds the fact.
+func (p *Profile) Has(f Fact) bool {
+	if p == nil {
+		return false
+	}
+	_, ok := p.Facts[f.Dim][f.Value]
+	return ok
+}
+
+// Get returns when the fact was seen.
+func (p *Profile) Get(f Fact) (Seen, bool) {
+	if p == nil {
+		return Seen{}, false
+	}
+	s, ok := p.Facts[f.Dim][f.Value]
+	return s, ok
+}
+
+// Clone returns a deep copy of the profile.
+func (p *Profile) Clone() *Profile {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	c.Facts = make(map[Dimension]map[string]Seen, len(p.Facts))
+	for d, vals := range p.Facts {
+		m := make(map[string]Seen, len(vals))
+		for v, s := range vals {
+			m[v] = s
+		}
+		c.Facts[d] = m
+	}
+	return &c
+}
+
+// Add records the fact at time t in the profile (first seen kept, last seen
+// advanced) and reports whether it was new.
+func (p *Profile) Add(f Fact, t time.Time) bool {
+	if p.Facts == nil {
+		p.Facts = make(map[Dimension]map[string]Seen)
+	}
+	if p.Created.IsZero() || t.Before(p.Created) {
+		p.Created = t
+	}
+	vals := p.Facts[f.Dim]
+	if vals == nil {
+		vals = make(map[string]Seen)
+		p.Facts[f.Dim] = vals
+	}
+	s, ok := vals[f.Value]
+	if !ok {
+		vals[f.Value] = Seen{First: t, Last: t}
+		return true
+	}
+	if t.After(s.Last) {
+		s.Last = t
+	}
+	if t.Before(s.First) {
+		s.First = t
+	}
+	vals[f.Value] = s
+	return false
+}

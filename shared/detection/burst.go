@@ -1,0 +1,347 @@
+package detection
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/trailhound/trailhound/shared/cloudtrail"
+	"github.com/trailhound/trailhound/shared/identity"
+)
+
+// Burst is a detection over many events of one identity in a short window:
+// reconnaissance, denials, bulk secret reads, commands on many instances.
+// Bursts are declared as data like rules.
+type Burst struct {
+	ID        string
+	Severity  Severity
+	Attack    []string
+	Rationale string
+	Stratus   []string
+	Tags      []string
+	// Select chooses the events counted.
+	Select Selector
+	// Window is the sliding window.
+	Window time.Duration
+	// MinEvents is how many selected events the window needs.
+	MinEvents int
+	// Distinct, when set, counts distinct values instead: "service",
+	// "region", "api", or a field path as in Cond (array values count each
+	// element). MinDistinct is how many it needs.
+	Distinct    string
+	MinDistinct int
+}
+
+// Selector chooses events.
+type Selector struct {
+	// Source and Events, when set, restrict to those.
+	Source string
+	Events []string
+	// ReadOnly keeps read-only calls (List, Describe, Get, …).
+	ReadOnly bool
+	// Denied keeps calls refused for lack of permission.
+	Denied bool
+	// Where holds further conditions.
+	Where []Cond
+}
+
+// Bursts returns Trailhound's burst detections.
+func Bursts() []Burst {
+	return []Burst{
+		{
+			ID: "recon-burst", Severity: Medium, Attack: []string{"T1580", "T1526", "T1087.004"}, Tags: []string{TagRecon},
+			Rationale: "a burst of List/Describe/Get calls across many services: the identity is mapping the account",
+			Select:    Selector{ReadOnly: true}, Window: 10 * time.Minute, MinEvents: 30, Distinct: "service", MinDistinct: 5,
+		},
+		{
+			ID: "recon-regions", Severity: Medium, Attack: []string{"T1580"}, Tags: []string{TagRecon},
+			Rationale: "read-only calls across many regions in a few minutes: the identity is looking for where things run",
+			Select:    Selector{ReadOnly: true}, Window: 10 * time.Minute, MinEvents: 10, Distinct: "region", MinDistinct: 4,
+		},
+		{
+			ID: "access-denied-burst", Severity: Medium, Attack: []string{"T1580", "T1078.004"}, Tags: []string{TagAccessDenied},
+			Rationale: "many calls refused for lack of permission: the identity is probing what its credentials allow",
+			Stratus:   []string{"aws.credential-access.ec2-get-password-data"},
+			Select:    Selector{Denied: true}, Window: 10 * time.Minute, MinEvents: 10,
+		},
+		{
+			ID: "secrets-bulk-read", Severity: Medium, Attack: []string{"T1555.006"}, Tags: []string{TagCredentialAccess},
+			Rationale: "many different Secrets Manager secrets read in a few minutes",
+			Stratus:   []string{"aws.credential-access.secretsmanager-retrieve-secrets"},
+			Select:    Selector{Source: "secretsmanager.amazonaws.com", Events: []string{"GetSecretValue"}},
+			Window:    10 * time.Minute, MinEvents: 5, Distinct: "requestParameters.secretId", MinDistinct: 5,
+		},
+		{
+			ID: "ssm-parameters-bulk-decrypt", Severity: Medium, Attack: []string{"T1555.006"}, Tags: []string{TagCredentialAccess},
+			Rationale: "many SSM SecureString parameters decrypted in a few minutes",
+			Stratus:   []string{"aws.credential-access.ssm-retrieve-securestring-parameters"},
+			Select: Selector{Source: "ssm.amazonaws.com", Events: []string{"GetParameter", "GetParameters", "GetParametersByPath"},
+				Where: []Cond{{Field: "requestParameters.withDecryption", Op: Equals, Values: []string{"true"}}}},
+			Window: 10 * time.Minute, MinEvents: 5,
+		},
+		{
+			ID: "ssm-command-many-instances", Severity: Medium, Attack: []string{"T1651"}, Tags: []string{TagExecution},
+			Rationale: "SSM commands sent to several instances in a few minutes",
+			Stratus:   []string{"aws.execution.ssm-send-command", "aws.credential-access.ec2-steal-instance-credentials"},
+			Select:    Selector{Source: "ssm.amazonaws.com", Events: []string{"SendCommand"}},
+			Window:    10 * time.Minute, MinEvents: 1, Distinct: "requestParameters.instanceIds", MinDistinct: 3,
+		},
+		{
+			ID: "ssm-session-many-instances", Severity: Medium, Attack: []string{"T1651"}, Tags: []string{TagExecution},
+			Rationale: "SSM sessions opened on several instances in a few minutes",
+			Stratus:   []string{"aws.execution.ssm-start-session"},
+			Select:    Selector{Source: "ssm.amazonaws.com", Events: []string{"StartSession"}},
+			Window:    10 * time.Minute, MinEvents: 1, Distinct: "requestParameters.target", MinDistinct: 3,
+		},
+		{
+			ID: "instance-connect-many-instances", Severity: Medium, Attack: []string{"T1021.008"}, Tags: []string{TagExecution},
+			Rationale: "SSH keys pushed with EC2 Instance Connect to several instances",
+			Stratus:   []string{"aws.lateral-movement.ec2-instance-connect"},
+			Select:    Selector{Source: "ec2-instance-connect.amazonaws.com", Events: []string{"SendSSHPublicKey"}},
+			Window:    10 * time.Minute, MinEvents: 1, Distinct: "requestParameters.instanceId", MinDistinct: 2,
+		},
+		{
+			ID: "console-login-failures", Severity: Medium, Attack: []string{"T1110"}, Tags: []string{TagAccessDenied, TagInitialAccess},
+			Rationale: "repeated failed console logins",
+			Select: Selector{Source: "signin.amazonaws.com", Events: []string{"ConsoleLogin"},
+				Where: []Cond{{Field: "responseElements.ConsoleLogin", Op: Equals, Values: []string{"Failure"}}}},
+			Window: 15 * time.Minute, MinEvents: 3,
+		},
+		{
+			ID: "instances-launched-mass", Severity: Medium, Attack: []string{"T1496"}, Tags: []string{TagComputeLaunch},
+			Rationale: "many instance launches in a few minutes, or across several regions",
+			Select:    Selector{Source: "ec2.amazonaws.com", Events: []string{"RunInstances"}},
+			Window:    15 * time.Minute, MinEvents: 3, Distinct: "region", MinDistinct: 3,
+		},
+	}
+}
+
+// readPrefixes are the verbs of read-only calls, for records that lack the
+// readOnly field.
+var readPrefixes = []string{"List", "Describe", "Get", "Search", "Lookup", "BatchGet", "Scan", "Query"}
+
+// deniedCodes are the error codes of refused calls.
+func denied(code string) bool {
+	return code != "" && (strings.Contains(code, "AccessDenied") || strings.Contains(code, "UnauthorizedOperation") ||
+		strings.Contains(code, "Unauthorized") || code == "Forbidden")
+}
+
+// BurstDetector tracks bursts per identity in memory: a detector process
+// sees its share of an identity's events (all of them in replay).
+type BurstDetector struct {
+	bursts []Burst
+	cat    *Catalogue // for Cond evaluation
+	state  map[string]*identityWindows
+	limit  int
+}
+
+type hit struct {
+	t       time.Time
+	values  []string
+	service string
+	region  string
+}
+
+// window is one burst's sliding window for one identity, with the distinct
+// values counted incrementally.
+type window struct {
+	hits     []hit
+	counts   map[string]int
+	services map[string]int
+	regions  map[string]int
+	cooling  time.Time // no new signal before this
+}
+
+type identityWindows struct {
+	windows []*window
+	touched time.Time
+}
+
+// NewBurstDetector validates the bursts and returns a detector holding at
+// most maxIdentities identities' windows (least recently touched dropped).
+func NewBurstDetector(bursts []Burst, preds map[string]Predicate, maxIdentities int) (*BurstDetector, error) {
+	var rules []Rule
+	for _, b := range bursts {
+		events := b.Select.Events
+		if len(events) == 0 {
+			events = []string{"*"}
+		}
+		source := b.Select.Source
+		if source == "" {
+			source = "*"
+		}
+		rules = append(rules, Rule{ID: b.ID, Severity: b.Severity, Attack: b.Attack, Rationale: b.Rationale,
+			Tags: b.Tags, Source: source, Events: events, Where: b.Select.Where})
+		if b.Window <= 0 || (b.MinEvents <= 0 && b.MinDistinct <= 0) {
+			return nil, fmt.Errorf("burst %s: needs a window and a threshold", b.ID)
+		}
+	}
+	cat, err := NewCatalogue(rules, preds)
+	if err != nil {
+		return nil, err
+	}
+	if maxIdentities <= 0 {
+		maxIdentities = 100000
+	}
+	return &BurstDetector{bursts: bursts, cat: cat, state: map[string]*identityWindows{}, limit: maxIdentities}, nil
+}
+
+func (w *window) add(h hit) {
+	w.hits = append(w.hits, h)
+	for _, v := range h.values {
+		w.counts[v]++
+	}
+	w.services[h.service]++
+	w.regions[h.region]++
+}
+
+// drop forgets the oldest n hits.
+func (w *window) drop(n int) {
+	dec := func(m map[string]int, k string) {
+		if m[k]--; m[k] <= 0 {
+			delete(m, k)
+		}
+	}
+	for _, h := range w.hits[:n] {
+		for _, v := range h.values {
+			dec(w.counts, v)
+		}
+		dec(w.services, h.service)
+		dec(w.regions, h.region)
+	}
+	w.hits = w.hits[n:]
+}
+
+// Observe counts the event and returns the burst signals it completes.
+func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) []Signal {
+	var out []Signal
+	var iw *identityWindows
+	for i := range d.bursts {
+		b := &d.bursts[i]
+		if !d.selects(i, ev, at) {
+			continue
+		}
+		if iw == nil {
+			key := at.Origin.Key()
+			iw = d.state[key]
+			if iw == nil {
+				if len(d.state) >= d.limit {
+					d.evict()
+				}
+				iw = &identityWindows{windows: make([]*window, len(d.bursts))}
+				d.state[key] = iw
+			}
+			iw.touched = ev.EventTime
+		}
+		w := iw.windows[i]
+		if w == nil {
+			w = &window{counts: map[string]int{}, services: map[string]int{}, regions: map[string]int{}}
+			iw.windows[i] = w
+		}
+		h := hit{t: ev.EventTime, service: ev.EventSource, region: ev.AWSRegion}
+		switch b.Distinct {
+		case "":
+		case "service":
+			h.values = []string{ev.EventSource}
+		case "region":
+			h.values = []string{ev.AWSRegion}
+		case "api":
+			h.values = []string{ev.EventSource + ":" + ev.EventName}
+		default:
+			anyString(Field(ev, b.Distinct), func(s string) bool {
+				h.values = append(h.values, s)
+				return false
+			})
+		}
+		// The services and regions of the window are facts of the signal;
+		// they are counted like the distinct values.
+		w.add(h)
+		cut := 0
+		for cut < len(w.hits) && w.hits[cut].t.Before(ev.EventTime.Add(-b.Window)) {
+			cut++
+		}
+		if keep := 4 * max(b.MinEvents, b.MinDistinct, 16); len(w.hits)-cut > keep {
+			cut = len(w.hits) - keep
+		}
+		if cut > 0 {
+			w.drop(cut)
+		}
+		if ev.EventTime.Before(w.cooling) || len(w.hits) < b.MinEvents || len(w.counts) < b.MinDistinct {
+			continue
+		}
+		w.cooling = ev.EventTime.Add(b.Window)
+		s := NewSignal(ev, at, b.ID, b.Severity, b.Attack, b.Rationale)
+		s.Tags = b.Tags
+		if s.Facts == nil {
+			s.Facts = map[string]string{}
+		}
+		s.Facts["events"] = strconv.Itoa(len(w.hits))
+		s.Facts["window"] = b.Window.String()
+		s.Facts["services"] = joinKeys(w.services, 12)
+		s.Facts["regions"] = joinKeys(w.regions, 20)
+		if b.Distinct != "" && b.Distinct != "service" && b.Distinct != "region" {
+			s.Facts["distinct"] = joinKeys(w.counts, 12)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func (d *BurstDetector) selects(i int, ev *cloudtrail.Event, at identity.Attribution) bool {
+	b := &d.bursts[i]
+	sel := &b.Select
+	if sel.Source != "" && ev.EventSource != sel.Source {
+		return false
+	}
+	if len(sel.Events) > 0 && !slices.Contains(sel.Events, ev.EventName) {
+		return false
+	}
+	if sel.ReadOnly {
+		ro := ev.ReadOnly != nil && *ev.ReadOnly
+		if ev.ReadOnly == nil {
+			for _, p := range readPrefixes {
+				ro = ro || strings.HasPrefix(ev.EventName, p)
+			}
+		}
+		if !ro {
+			return false
+		}
+	}
+	if sel.Denied && !denied(ev.ErrorCode) {
+		return false
+	}
+	return d.cat.match(&d.cat.rules[i], ev, at)
+}
+
+func joinKeys(m map[string]int, limit int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		if k != "" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	if len(keys) > limit {
+		keys = keys[:limit]
+	}
+	return strings.Join(keys, ",")
+}
+
+// evict drops the least recently touched half of the windows.
+func (d *BurstDetector) evict() {
+	type kv struct {
+		k string
+		t time.Time
+	}
+	all := make([]kv, 0, len(d.state))
+	for k, iw := range d.state {
+		all = append(all, kv{k, iw.touched})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].t.Before(all[j].t) })
+	for _, e := range all[:len(all)/2] {
+		delete(d.state, e.k)
+	}
+}

@@ -1,0 +1,476 @@
+package identity
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/trailhound/trailhound/shared/cloudtrail"
+)
+
+// Ledger remembers which origin temporary credentials belong to. The
+// pipeline passes its store; tests pass a map.
+type Ledger interface {
+	// Remember records an issued key until k.Expires.
+	Remember(ctx context.Context, k IssuedKey) error
+	// Lookup returns the key's record and true, or false when it is unknown
+	// or expired at the given time.
+	Lookup(ctx context.Context, accessKeyID string, at time.Time) (IssuedKey, bool, error)
+}
+
+// Attribution is the identity answer for one event.
+type Attribution struct {
+	// Origin is who is behind the call.
+	Origin Origin
+	// Session is the ARN of the principal that signed the call (the last
+	// hop of the chain).
+	Session string
+	// ByService is true when an AWS service acted on its own (not on a
+	// principal's behalf): such calls are attributed to the service and are
+	// not attackers.
+	ByService bool
+	// InvokedBy names the AWS service that made the call on the principal's
+	// behalf (CloudFormation, for instance), or is empty.
+	InvokedBy string
+	// Issued is set when the event issued temporary credentials.
+	Issued *IssuedKey
+}
+
+// defaultKeyLifetime bounds a key's ledger entry when the STS response does
+// not say when it expires: 36 hours is the longest any STS credential lives
+// (GetSessionToken).
+const defaultKeyLifetime = 36 * time.Hour
+
+// Attributor attributes events to origin identities, using and feeding a
+// Ledger of issued keys. It keeps a bounded cache of ledger hits (issued
+// keys never change, so a hit stays true until it expires).
+type Attributor struct {
+	ledger Ledger
+	cache  map[string]IssuedKey
+	// CacheSize bounds the ledger cache; 0 means 10,000 entries.
+	CacheSize int
+}
+
+// NewAttributor returns an Attributor over the ledger.
+func NewAttributor(l Ledger) *Attributor {
+	return &Attributor{ledger: l, cache: make(map[string]IssuedKey)}
+}
+
+// Attribute returns the origin identity of ev. When ev issued temporary
+// credentials, it also records them in the ledger (and returns them in
+// Attribution.Issued). The only errors are the ledger's.
+func (a *Attributor) Attribute(ctx context.Context, ev *cloudtrail.Event) (Attribution, error) {
+	at, err := a.attribute(ctx, ev)
+	if err != nil {
+		return at, err
+	}
+	if k, ok := issuedKey(ev, at); ok {
+		if k.Origin.Type == TypeIdentityCenterUser && at.Origin.Type == TypeSAMLUser {
+			// Identity Center signing its user in: the sign-in is the
+			// user's too.
+			at.Origin = k.Origin
+			at.Origin.Chain = k.Origin.Chain[:1]
+		}
+		// A cross-account AssumeRole is delivered to both accounts with
+		// the same key; the target account sees the caller only as
+		// another account. Never let that unresolved copy replace what the
+		// caller's account told us.
+		prev, seen, err := a.lookup(ctx, k.AccessKeyID, ev.EventTime)
+		if err != nil {
+			return at, err
+		}
+		if !seen || k.Origin.Resolved || !prev.Origin.Resolved {
+			if err := a.ledger.Remember(ctx, k); err != nil {
+				return at, fmt.Errorf("remember issued key: %w", err)
+			}
+			a.remember(k)
+		} else {
+			k = prev
+		}
+		at.Issued = &k
+	}
+	return at, nil
+}
+
+func (a *Attributor) attribute(ctx context.Context, ev *cloudtrail.Event) (Attribution, error) {
+	ui := &ev.UserIdentity
+	account := ui.AccountID
+	if account == "" {
+		account = ev.RecipientAccountID
+	}
+	at := Attribution{Session: ui.ARN}
+	if ui.InvokedBy != "" && ui.Type != TypeAWSService && ui.Type != "" {
+		at.InvokedBy = ui.InvokedBy
+	}
+
+	switch ui.Type {
+	case TypeRoot:
+		arn := ui.ARN
+		if arn == "" {
+			arn = "arn:aws:iam::" + account + ":root"
+		}
+		at.Session = arn
+		at.Origin = Origin{ARN: arn, Type: TypeRoot, Name: "root", Account: account, Chain: []string{arn}, Resolved: true}
+
+	case TypeIAMUser:
+		arn := ui.ARN
+		if arn == "" && ui.UserName != "" && account != "" {
+			arn = "arn:aws:iam::" + account + ":user/" + ui.UserName
+		}
+		if arn == "" {
+			arn = "arn:aws:iam::" + account + ":user/" + ui.PrincipalID
+		}
+		at.Session = arn
+		name := ui.UserName
+		if name == "" {
+			name = arn[strings.LastIndexByte(arn, '/')+1:]
+		}
+		at.Origin = Origin{ARN: arn, Type: TypeIAMUser, Name: name, Account: account, Chain: []string{arn}, Resolved: true}
+
+	case TypeAssumedRole, TypeFederatedUser:
+		if k, ok, err := a.lookup(ctx, ui.AccessKeyID, ev.EventTime); err != nil {
+			return at, err
+		} else if ok {
+			at.Origin = k.Origin
+			if at.Session != "" && (len(at.Origin.Chain) == 0 || at.Origin.Chain[len(at.Origin.Chain)-1] != at.Session) {
+				at.Origin.Chain = append(cloneStrings(at.Origin.Chain), at.Session)
+			}
+			return at, nil
+		}
+		if ui.Type == TypeFederatedUser {
+			at.Origin = federatedOrigin(ui, account)
+		} else {
+			at.Origin = sessionOrigin(ui.ARN, sessionIssuerARN(ui), account, sourceIdentity(ui))
+		}
+
+	case TypeSAMLUser:
+		arn := samlUserARN(account, ui.PrincipalID, ui.UserName)
+		at.Session = arn
+		at.Origin = Origin{ARN: arn, Type: TypeSAMLUser, Name: ui.UserName, Account: account, Chain: []string{arn}, Resolved: true}
+
+	case TypeWebIdentityUser:
+		arn := webIdentityARN(account, ui.IdentityProvider, ui.UserName)
+		at.Session = arn
+		at.Origin = Origin{ARN: arn, Type: TypeWebIdentityUser, Name: ui.UserName, Account: account, Chain: []string{arn}, Resolved: true}
+
+	case TypeIdentityCenterUser:
+		arn := identityCenterUserARN(ui)
+		at.Session = arn
+		name := ""
+		if ui.OnBehalfOf != nil {
+			name = ui.OnBehalfOf.UserID
+		}
+		at.Origin = Origin{ARN: arn, Type: TypeIdentityCenterUser, Name: name, Account: account, Chain: []string{arn}, Resolved: true}
+
+	case TypeAWSService:
+		svc := ui.InvokedBy
+		if svc == "" {
+			svc = "unknown.amazonaws.com"
+		}
+		at.ByService = true
+		at.Session = svc
+		at.Origin = Origin{ARN: svc, Type: TypeAWSService, Name: svc, Chain: []string{svc}, Resolved: true}
+
+	case TypeAWSAccount:
+		// A principal of another account, named only by its account.
+		arn := "arn:aws:iam::" + ui.AccountID + ":root"
+		at.Session = arn
+		at.Origin = Origin{ARN: arn, Type: TypeAWSAccount, Name: ui.PrincipalID, Account: ui.AccountID, Chain: []string{arn}, Resolved: false}
+
+	default:
+		if ui.InvokedBy != "" || ui.Type == "" && ev.EventType == "AwsServiceEvent" {
+			svc := ui.InvokedBy
+			if svc == "" {
+				svc = "AWS Internal"
+			}
+			at.ByService = true
+			at.Session = svc
+			at.Origin = Origin{ARN: svc, Type: TypeAWSService, Name: svc, Chain: []string{svc}, Resolved: true}
+			break
+		}
+		id := ui.ARN
+		if id == "" {
+			id = ui.PrincipalID
+		}
+		if id == "" {
+			id = "unknown"
+		}
+		at.Session = id
+		at.Origin = Origin{ARN: id, Type: TypeUnknown, Name: ui.UserName, Account: account, Chain: []string{id}, Resolved: false}
+	}
+	return at, nil
+}
+
+// lookup consults the cache, then the ledger, for temporary keys only.
+func (a *Attributor) lookup(ctx context.Context, key string, at time.Time) (IssuedKey, bool, error) {
+	if !strings.HasPrefix(key, "ASIA") {
+		return IssuedKey{}, false, nil
+	}
+	if k, ok := a.cache[key]; ok {
+		if at.Before(k.Expires) {
+			return k, true, nil
+		}
+		delete(a.cache, key)
+	}
+	k, ok, err := a.ledger.Lookup(ctx, key, at)
+	if err != nil {
+		return IssuedKey{}, false, fmt.Errorf("look up key %s: %w", Redact(key), err)
+	}
+	if ok {
+		a.remember(k)
+	}
+	return k, ok, nil
+}
+
+func (a *Attributor) remember(k IssuedKey) {
+	limit := a.CacheSize
+	if limit <= 0 {
+		limit = 10000
+	}
+	if len(a.cache) >= limit {
+		// Drop an arbitrary half: cheap, and the ledger still has them.
+		n := 0
+		for key := range a.cache {
+			delete(a.cache, key)
+			if n++; n >= limit/2 {
+				break
+			}
+		}
+	}
+	a.cache[k.AccessKeyID] = k
+}
+
+// Redact shortens an access key id for logs: "ASIA…WXYZ".
+func Redact(key string) string {
+	if len(key) <= 8 {
+		return key
+	}
+	return key[:4] + "…" + key[len(key)-4:]
+}
+
+// sessionOrigin is the origin of a role session whose issuing event is
+// unknown: an Identity Center user when the role is an Identity Center
+// permission-set role (its session is named after the user by Identity
+// Center itself), otherwise the session itself, unresolved.
+func sessionOrigin(session, issuer, account, source string) Origin {
+	role := RoleName(session)
+	if role == "" {
+		role = RoleName(issuer)
+	}
+	if strings.HasPrefix(role, "AWSReservedSSO_") {
+		if user := SessionName(session); user != "" {
+			arn := IdentityCenterUserARN(user)
+			return Origin{ARN: arn, Type: TypeIdentityCenterUser, Name: user, Account: account,
+				Chain: []string{arn, session}, Resolved: true, SourceIdentity: source}
+		}
+	}
+	name := role
+	if source != "" {
+		name = source
+	}
+	if session == "" {
+		session = issuer
+	}
+	if session == "" {
+		session = "arn:aws:sts::" + account + ":assumed-role/unknown/unknown"
+	}
+	return Origin{ARN: session, Type: TypeAssumedRole, Name: name, Account: account,
+		Chain: []string{session}, Resolved: false, SourceIdentity: source}
+}
+
+// federatedOrigin attributes a GetFederationToken session to the IAM user
+// (or root) that requested it: the session issuer names it.
+func federatedOrigin(ui *cloudtrail.UserIdentity, account string) Origin {
+	if ui.SessionContext != nil {
+		is := ui.SessionContext.SessionIssuer
+		switch is.Type {
+		case TypeIAMUser:
+			return Origin{ARN: is.ARN, Type: TypeIAMUser, Name: is.UserName, Account: is.AccountID,
+				Chain: []string{is.ARN, ui.ARN}, Resolved: true}
+		case TypeRoot:
+			return Origin{ARN: is.ARN, Type: TypeRoot, Name: "root", Account: is.AccountID,
+				Chain: []string{is.ARN, ui.ARN}, Resolved: true}
+		}
+	}
+	arn := ui.ARN
+	if arn == "" {
+		arn = "arn:aws:sts::" + account + ":federated-user/unknown"
+	}
+	name := arn[strings.LastIndexByte(arn, '/')+1:]
+	return Origin{ARN: arn, Type: TypeFederatedUser, Name: name, Account: account, Chain: []string{arn}, Resolved: false}
+}
+
+func sessionIssuerARN(ui *cloudtrail.UserIdentity) string {
+	if ui.SessionContext == nil {
+		return ""
+	}
+	return ui.SessionContext.SessionIssuer.ARN
+}
+
+func sourceIdentity(ui *cloudtrail.UserIdentity) string {
+	if ui.SessionContext == nil {
+		return ""
+	}
+	return ui.SessionContext.SourceIdentity
+}
+
+// IdentityCenterUserARN is the origin ARN of an Identity Center user known
+// by user name (from a permission-set role session).
+func IdentityCenterUserARN(user string) string {
+	return "arn:aws:identitystore:::user/" + user
+}
+
+func identityCenterUserARN(ui *cloudtrail.UserIdentity) string {
+	if ui.OnBehalfOf != nil && ui.OnBehalfOf.UserID != "" {
+		store := ui.OnBehalfOf.IdentityStoreARN
+		if store == "" {
+			store = "arn:aws:identitystore:::identitystore/unknown"
+		}
+		return store + "/user/" + ui.OnBehalfOf.UserID
+	}
+	if ui.UserName != "" {
+		return IdentityCenterUserARN(ui.UserName)
+	}
+	return "arn:aws:identitystore:::user/" + ui.PrincipalID
+}
+
+// samlUserARN names a SAML-federated user: Trailhound's own ARN form,
+// "arn:aws:iam::<account>:saml-user/<provider>/<subject>", since IAM has none.
+func samlUserARN(account, principalID, user string) string {
+	provider, subject, ok := strings.Cut(principalID, ":")
+	if !ok {
+		provider, subject = "saml", principalID
+	}
+	if user != "" {
+		subject = user
+	}
+	return "arn:aws:iam::" + account + ":saml-user/" + provider + "/" + subject
+}
+
+// webIdentityARN names an OIDC web-identity user, likewise:
+// "arn:aws:iam::<account>:oidc-user/<provider>/<subject>".
+func webIdentityARN(account, provider, subject string) string {
+	return "arn:aws:iam::" + account + ":oidc-user/" + provider + "/" + subject
+}
+
+func cloneStrings(s []string) []string {
+	return append([]string(nil), s...)
+}
+
+// stsResponse is the part of an STS response Trailhound reads.
+type stsResponse struct {
+	Credentials *struct {
+		AccessKeyID string `json:"accessKeyId"`
+		Expiration  string `json:"expiration"`
+	} `json:"credentials"`
+	AssumedRoleUser *struct {
+		ARN string `json:"arn"`
+	} `json:"assumedRoleUser"`
+	FederatedUser *struct {
+		ARN string `json:"arn"`
+	} `json:"federatedUser"`
+	SourceIdentity string `json:"sourceIdentity"`
+	Subject        string `json:"subject"`
+	Provider       string `json:"provider"`
+}
+
+// sessionFromRequest builds the session ARN from an AssumeRole request's
+// roleArn and roleSessionName, or returns "".
+func sessionFromRequest(raw json.RawMessage) string {
+	var req struct {
+		RoleARN         string `json:"roleArn"`
+		RoleSessionName string `json:"roleSessionName"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &req) != nil || req.RoleSessionName == "" {
+		return ""
+	}
+	partition, account, resource, ok := splitARN(req.RoleARN)
+	if !ok || !strings.HasPrefix(resource, "role/") {
+		return ""
+	}
+	return "arn:" + partition + ":sts::" + account + ":assumed-role/" + RoleName(req.RoleARN) + "/" + req.RoleSessionName
+}
+
+// issuingEvents are the STS calls whose responses carry new credentials.
+var issuingEvents = map[string]bool{
+	"AssumeRole":                true,
+	"AssumeRoleWithSAML":        true,
+	"AssumeRoleWithWebIdentity": true,
+	"GetSessionToken":           true,
+	"GetFederationToken":        true,
+	"AssumeRoot":                true,
+}
+
+// issuedKey extracts the credentials an STS event issued and works out whose
+// they are: the caller's origin with the new session appended to its chain,
+// or, for AWS services assuming a role for a resource (an instance, a
+// function), the role session itself as a machine identity.
+func issuedKey(ev *cloudtrail.Event, at Attribution) (IssuedKey, bool) {
+	if ev.EventSource != "sts.amazonaws.com" || !issuingEvents[ev.EventName] || ev.ErrorCode != "" || len(ev.ResponseElements) == 0 {
+		return IssuedKey{}, false
+	}
+	var resp stsResponse
+	if err := json.Unmarshal(ev.ResponseElements, &resp); err != nil || resp.Credentials == nil || resp.Credentials.AccessKeyID == "" {
+		return IssuedKey{}, false
+	}
+	expires, ok := parseExpiration(resp.Credentials.Expiration)
+	if !ok || !expires.After(ev.EventTime) {
+		expires = ev.EventTime.Add(defaultKeyLifetime)
+	}
+	session := ""
+	switch {
+	case resp.AssumedRoleUser != nil:
+		session = resp.AssumedRoleUser.ARN
+	case resp.FederatedUser != nil:
+		session = resp.FederatedUser.ARN
+	}
+	if session == "" {
+		// Services assuming roles get no assumedRoleUser in the response:
+		// the session is the requested role and session name.
+		session = sessionFromRequest(ev.RequestParameters)
+	}
+	o := at.Origin
+	o.Chain = cloneStrings(o.Chain)
+	if resp.SourceIdentity != "" && o.SourceIdentity == "" {
+		o.SourceIdentity = resp.SourceIdentity
+	}
+	switch {
+	case session != "" && strings.HasPrefix(RoleName(session), "AWSReservedSSO_") && (ev.EventName == "AssumeRoleWithSAML" || !o.Resolved):
+		// Identity Center signs its users in through SAML to the
+		// permission-set role; the session is named after the user.
+		user := SessionName(session)
+		arn := IdentityCenterUserARN(user)
+		o = Origin{ARN: arn, Type: TypeIdentityCenterUser, Name: user, Account: AccountOf(session),
+			Chain: []string{arn, session}, Resolved: true, SourceIdentity: o.SourceIdentity}
+	case at.ByService && session != "":
+		// A service assumed a role for a resource it runs: the session is
+		// a machine identity, known for what it is.
+		o = Origin{ARN: session, Type: TypeAssumedRole, Name: RoleName(session), Account: AccountOf(session),
+			Chain: []string{session}, Resolved: true, SourceIdentity: o.SourceIdentity}
+	case session != "":
+		if len(o.Chain) == 0 || o.Chain[len(o.Chain)-1] != session {
+			o.Chain = append(o.Chain, session)
+		}
+	}
+	return IssuedKey{AccessKeyID: resp.Credentials.AccessKeyID, Origin: o, Expires: expires, IssuedBy: ev.EventID}, true
+}
+
+// expirationLayouts are the forms CloudTrail writes credentials' expiry in.
+var expirationLayouts = []string{
+	"Jan 2, 2006, 3:04:05 PM",
+	"Jan 2, 2006 3:04:05 PM",
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05Z0700",
+}
+
+func parseExpiration(s string) (time.Time, bool) {
+	s = strings.TrimSpace(strings.ReplaceAll(s, "\u202f", " "))
+	for _, layout := range expirationLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}

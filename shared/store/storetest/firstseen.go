@@ -1,0 +1,80 @@
+package storetest
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/trailhound/trailhound/shared/baseline"
+)
+
+// firstSeenCases cover the atomicity of AddFact and AddEvents under
+// concurrent callers.
+func firstSeenCases() []testCase {
+	return []testCase{
+		{"same new fact from many goroutines is added once", func(t *testing.T, f *fixture) {
+			key := f.key("p")
+			fact := baseline.Fact{Dim: baseline.DimNetwork, Value: "203.0.113.0/24"}
+			var added atomic.Int32
+			concurrently(goroutines, func(i int) {
+				ok, err := f.s.AddFact(f.ctx, key, fact, f.at(time.Duration(i)*time.Millisecond))
+				if err != nil {
+					t.Errorf("AddFact: %v", err)
+				}
+				if ok {
+					added.Add(1)
+				}
+			})
+			if n := added.Load(); n != 1 {
+				t.Errorf("%d callers were told the fact was new, want exactly 1", n)
+			}
+			// Whichever caller won, no update was lost.
+			want := &baseline.Profile{
+				Key:     key,
+				Created: f.at(0),
+				Facts: map[baseline.Dimension]map[string]baseline.Seen{
+					fact.Dim: {fact.Value: {First: f.at(0), Last: f.at((goroutines - 1) * time.Millisecond)}},
+				},
+			}
+			checkProfile(t, f, key, want)
+		}},
+		{"different new facts from many goroutines are all added", func(t *testing.T, f *fixture) {
+			const perGoroutine = 4
+			key := f.key("p")
+			concurrently(goroutines, func(i int) {
+				for j := range perGoroutine {
+					fact := baseline.Fact{Dim: baseline.DimAPI, Value: fmt.Sprintf("api-%d-%d", i, j)}
+					ok, err := f.s.AddFact(f.ctx, key, fact, f.at(time.Hour))
+					if err != nil {
+						t.Errorf("AddFact(%v): %v", fact, err)
+					}
+					if !ok {
+						t.Errorf("AddFact(%v) = false, want true", fact)
+					}
+				}
+			})
+			want := &baseline.Profile{
+				Key:     key,
+				Created: f.at(time.Hour),
+				Facts:   map[baseline.Dimension]map[string]baseline.Seen{baseline.DimAPI: {}},
+			}
+			for i := range goroutines {
+				for j := range perGoroutine {
+					want.Facts[baseline.DimAPI][fmt.Sprintf("api-%d-%d", i, j)] = baseline.Seen{First: f.at(time.Hour), Last: f.at(time.Hour)}
+				}
+			}
+			checkProfile(t, f, key, want)
+		}},
+		{"concurrent AddEvents lose no events", func(t *testing.T, f *fixture) {
+			key := f.key("p")
+			concurrently(goroutines, func(i int) {
+				if err := f.s.AddEvents(f.ctx, key, int64(i+1), f.at(time.Duration(goroutines-i)*time.Millisecond)); err != nil {
+					t.Errorf("AddEvents: %v", err)
+				}
+			})
+			want := &baseline.Profile{Key: key, Created: f.at(time.Millisecond), Events: goroutines * (goroutines + 1) / 2}
+			checkProfile(t, f, key, want)
+		}},
+	}
+}

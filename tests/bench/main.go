@@ -1,0 +1,363 @@
+// Command bench measures Trailhound's replay on a large generated corpus:
+// the 2,900 real records of the Invictus Stratus run (an hour of a real
+// account: Terraform, console, attack tooling, AWS services) replicated with shifted times, new
+// event ids, and identities and keys renamed per copy (a bounded population
+// of identities, as in a real organisation), written as S3-export files.
+//
+// Each phase runs in its own child process on one core (GOMAXPROCS=1) so
+// that its peak memory is its own:
+//
+//	stdlib    decode the files with encoding/json into []cloudtrail.Event
+//	reader    Trailhound's streaming reader alone (split + decode)
+//	pipeline  replay (order, dedup) + attribute + baseline + signals, memstore
+//
+// Run it with `make bench`.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/trailhound/trailhound/shared/cloudtrail"
+	"github.com/trailhound/trailhound/shared/pipeline"
+	"github.com/trailhound/trailhound/shared/replay"
+	"github.com/trailhound/trailhound/shared/store/memstore"
+)
+
+func main() {
+	events := flag.Int("events", 1_000_000, "events in the generated corpus")
+	perFile := flag.Int("per-file", 1000, "records per generated file")
+	identities := flag.Int("identities", 200, "identity groups: copies rename users, roles and keys modulo this")
+	dir := flag.String("dir", "", "corpus folder (default: .bin/bench-corpus-<events>)")
+	datasets := flag.String("datasets", os.Getenv("TRAILHOUND_DATASETS"), "the shared datasets folder")
+	phase := flag.String("phase", "", "internal: run one phase in this process")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the pipeline phase to this file")
+	memprofile := flag.String("memprofile", "", "write a heap profile at the end of the pipeline phase to this file")
+	flag.Parse()
+	log.SetFlags(0)
+
+	if *dir == "" {
+		*dir = filepath.Join(".bin", fmt.Sprintf("bench-corpus-%d", *events))
+	}
+	if *phase != "" {
+		runtime.GOMAXPROCS(1)
+		if *cpuprofile != "" && *phase == "pipeline" {
+			f, err := os.Create(*cpuprofile)
+			if err != nil {
+				log.Fatal(err)
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				log.Fatal(err)
+			}
+			defer pprof.StopCPUProfile()
+		}
+		if err := runPhase(*phase, *dir); err != nil {
+			log.Print(err)
+			os.Exit(1)
+		}
+		if *memprofile != "" && *phase == "pipeline" {
+			f, err := os.Create(*memprofile)
+			if err != nil {
+				log.Fatal(err)
+			}
+			if err := pprof.WriteHeapProfile(f); err != nil {
+				log.Fatal(err)
+			}
+			f.Close()
+		}
+		return
+	}
+	if *datasets == "" {
+		*datasets = "../shared/datasets"
+	}
+	if err := generate(*datasets, *dir, *events, *perFile, *identities); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("corpus: %s (%d events, %d per file), %s, %d cores available, measured on 1 (GOMAXPROCS=1)\n\n",
+		*dir, *events, *perFile, runtime.Version(), runtime.NumCPU())
+	fmt.Printf("%-10s %12s %12s %12s %14s %10s\n", "phase", "events", "seconds", "events/s", "allocs/event", "peak RSS")
+	for _, p := range []string{"stdlib", "reader", "pipeline"} {
+		cmd := exec.Command(os.Args[0], "-phase", p, "-dir", *dir, "-cpuprofile", *cpuprofile)
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			log.Fatalf("phase %s: %v", p, err)
+		}
+		fmt.Print(string(out))
+	}
+}
+
+func runPhase(phase, dir string) error {
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil || len(files) == 0 {
+		return fmt.Errorf("no corpus in %s: %v", dir, err)
+	}
+	sort.Strings(files)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	var n int
+	switch phase {
+	case "stdlib":
+		n, err = decodeStdlib(files)
+	case "reader":
+		n, err = decodeReader(files)
+	case "pipeline":
+		n, err = runPipeline(dir)
+	default:
+		err = fmt.Errorf("unknown phase %q", phase)
+	}
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	runtime.ReadMemStats(&after)
+	allocs := float64(after.Mallocs-before.Mallocs) / float64(n)
+	fmt.Printf("%-10s %12d %12.2f %12.0f %14.1f %10s\n", phase, n, elapsed.Seconds(), float64(n)/elapsed.Seconds(), allocs, peakRSS())
+	return nil
+}
+
+func decodeStdlib(files []string) (int, error) {
+	n := 0
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			return n, err
+		}
+		var doc struct {
+			Records []cloudtrail.Event `json:"Records"`
+		}
+		err = json.NewDecoder(bufio.NewReader(fh)).Decode(&doc)
+		fh.Close()
+		if err != nil {
+			return n, fmt.Errorf("%s: %w", f, err)
+		}
+		n += len(doc.Records)
+	}
+	return n, nil
+}
+
+func decodeReader(files []string) (int, error) {
+	n := 0
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			return n, err
+		}
+		r := cloudtrail.NewReader(fh)
+		for {
+			_, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				fh.Close()
+				return n, fmt.Errorf("%s: %w", f, err)
+			}
+			n++
+		}
+		fh.Close()
+	}
+	return n, nil
+}
+
+func runPipeline(dir string) (int, error) {
+	ctx := context.Background()
+	st := memstore.New()
+	p, err := pipeline.New(st, pipeline.DefaultOptions(), nil)
+	if err != nil {
+		return 0, err
+	}
+	s, err := replay.Open([]string{dir}, replay.Options{})
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	n := 0
+	for {
+		ev, err := s.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return n, err
+		}
+		if _, err := p.Observe(ctx, ev); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, p.Flush(ctx)
+}
+
+// peakRSS reads the process's high-water resident set size.
+func peakRSS() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "n/a"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			kb, _ := strconv.Atoi(strings.Fields(line)[1])
+			return fmt.Sprintf("%d MiB", kb/1024)
+		}
+	}
+	return "n/a"
+}
+
+// generate writes the corpus unless a complete one is already there.
+func generate(datasets, dir string, events, perFile, identities int) error {
+	marker := filepath.Join(dir, ".complete")
+	if _, err := os.Stat(marker); err == nil {
+		return nil
+	}
+	base, err := loadBase(datasets)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	start := time.Now()
+	var buf bytes.Buffer
+	file, inFile := 0, 0
+	flush := func() error {
+		if inFile == 0 {
+			return nil
+		}
+		buf.WriteString("]}")
+		name := filepath.Join(dir, fmt.Sprintf("111122223333_CloudTrail_us-east-1_%06d.json", file))
+		file++
+		inFile = 0
+		err := os.WriteFile(name, buf.Bytes(), 0o644)
+		buf.Reset()
+		return err
+	}
+	origin := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	span := base[len(base)-1].time.Sub(base[0].time) + time.Hour
+	for i := 0; i < events; i++ {
+		copyN, rec := i/len(base), base[i%len(base)]
+		if inFile == 0 {
+			buf.WriteString(`{"Records":[`)
+		} else {
+			buf.WriteByte(',')
+		}
+		shift := origin.Add(time.Duration(copyN) * span).Sub(base[0].time)
+		buf.Write(rec.render(copyN, copyN%identities, shift))
+		inFile++
+		if inFile == perFile {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "generated %d events in %d files in %s\n", events, file, time.Since(start).Round(time.Millisecond))
+	return os.WriteFile(marker, nil, 0o644)
+}
+
+// baseRecord is one dataset record, split around the values each copy changes.
+type baseRecord struct {
+	time time.Time
+	raw  string
+}
+
+// render writes the record for copy n: event id and time changed, user and
+// role names and access keys suffixed by the identity group.
+func (b baseRecord) render(n, group int, shift time.Duration) []byte {
+	g := strconv.Itoa(group)
+	s := b.raw
+	s = strings.ReplaceAll(s, "user/", "user/g"+g+"-")
+	s = strings.ReplaceAll(s, `"userName":"`, `"userName":"g`+g+"-")
+	s = strings.ReplaceAll(s, "assumed-role/", "assumed-role/g"+g+"-")
+	s = strings.ReplaceAll(s, `"ASIA`, `"ASIA`+g+"X")
+	s = strings.Replace(s, `"eventID":"`, `"eventID":"c`+strconv.Itoa(n)+"-", 1)
+	s = strings.Replace(s, `"eventTime":"`+b.time.Format(time.RFC3339)+`"`, `"eventTime":"`+b.time.Add(shift).Format(time.RFC3339)+`"`, 1)
+	return []byte(s)
+}
+
+func loadBase(datasets string) ([]baseRecord, error) {
+	files, _ := filepath.Glob(filepath.Join(datasets, "invictus-aws-stratus-simulation", "raw", "*.json"))
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no dataset files under %s (set TRAILHOUND_DATASETS)", datasets)
+	}
+	var base []baseRecord
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			return nil, err
+		}
+		r := cloudtrail.NewReader(fh)
+		raws, err := rawRecords(f)
+		if err != nil {
+			fh.Close()
+			return nil, err
+		}
+		i := 0
+		for {
+			ev, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				fh.Close()
+				return nil, fmt.Errorf("%s: %w", f, err)
+			}
+			base = append(base, baseRecord{time: ev.EventTime, raw: raws[i]})
+			i++
+		}
+		fh.Close()
+	}
+	sort.SliceStable(base, func(i, j int) bool { return base[i].time.Before(base[j].time) })
+	return base, nil
+}
+
+// rawRecords returns a file's records re-encoded compactly (one line each,
+// keys as written), so that render can edit them as text.
+func rawRecords(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Records []json.RawMessage `json:"Records"`
+	}
+	var list []json.RawMessage
+	if bytes.HasPrefix(bytes.TrimSpace(b), []byte("[")) {
+		err = json.Unmarshal(b, &list)
+	} else {
+		err = json.Unmarshal(b, &doc)
+		list = doc.Records
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	out := make([]string, len(list))
+	for i, r := range list {
+		var c bytes.Buffer
+		if err := json.Compact(&c, r); err != nil {
+			return nil, err
+		}
+		out[i] = c.String()
+	}
+	return out, nil
+}
