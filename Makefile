@@ -78,6 +78,10 @@ $(BIN)/govulncheck:
 bench: ## replay a million generated events on one core and report events/s, allocations and peak memory
 	$(GO) run ./tests/bench -events 1000000
 
+.PHONY: coverage
+coverage: ## replay every public dataset and print the detection coverage table
+	@$(GO) test -count=1 -v -run 'TestCoverage' ./tests/ -args -coverage-report | grep -Ev '^(=== RUN|--- PASS|PASS|ok )'
+
 .PHONY: golden
 golden: ## rewrite the golden files from the current output (review the diff)
 	$(GO) test ./cmd/trailhound -run Golden -update

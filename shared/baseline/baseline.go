@@ -389,17 +389,23 @@ func atoi(s string) int {
 	return n
 }
 
+// habitAge is how old the first occurrence of a behaviour must be for it to
+// count as a habit: an attacker repeating a burst within the day is not
+// establishing one.
+const habitAge = 24 * time.Hour
+
 // Habitual records that the identity did something countable (a burst of
-// reconnaissance, say) and reports whether it had done it before, in which
-// case the behaviour is part of its baseline.
+// reconnaissance, say) and reports whether it is a habit: done before, on
+// an earlier day, in which case the behaviour is part of its baseline.
 func (b *Baseline) Habitual(ctx context.Context, key, what string, at time.Time) (bool, error) {
 	e, err := b.load(ctx, key)
 	if err != nil {
 		return false, err
 	}
 	f := Fact{DimBurst, what}
-	if e.profile.Has(f) {
-		return true, nil
+	if seen, ok := e.profile.Get(f); ok {
+		e.profile.Add(f, at)
+		return at.Sub(seen.First) >= habitAge, nil
 	}
 	added, err := b.store.AddFact(ctx, key, f, at)
 	if err != nil {

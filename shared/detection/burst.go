@@ -48,18 +48,29 @@ type Selector struct {
 	Where []Cond
 }
 
+// notConsole skips what the console does for a person browsing it: each
+// page fans out into Describe calls across services and regions, made with
+// the console's credentials, a browser's user agent, or the "AWS Internal"
+// and aws-internal/ agents of the console's back ends.
+var notConsole = []Cond{
+	{Field: "sessionCredentialFromConsole", Op: Equals, Values: []string{"true"}, Not: true},
+	{Field: "userAgent", Op: Matches, Values: []string{`^\[?(AWS Internal|Mozilla/|console\.[a-z0-9.-]*amazonaws\.com|signin\.amazonaws\.com)|aws-internal/`}, Not: true},
+}
+
 // Bursts returns Trailhound's burst detections.
 func Bursts() []Burst {
 	return []Burst{
 		{
 			ID: "recon-burst", Severity: Medium, Attack: []string{"T1580", "T1526", "T1087.004"}, Tags: []string{TagRecon},
 			Rationale: "a burst of List/Describe/Get calls across many services: the identity is mapping the account",
-			Select:    Selector{ReadOnly: true}, Window: 10 * time.Minute, MinEvents: 30, Distinct: "service", MinDistinct: 5,
+			// Terraform and CloudFormation read everything they manage
+			// before each plan.
+			Select:    Selector{ReadOnly: true, Where: append([]Cond{notIaC}, notConsole...)}, Window: 10 * time.Minute, MinEvents: 30, Distinct: "service", MinDistinct: 5,
 		},
 		{
 			ID: "recon-regions", Severity: Medium, Attack: []string{"T1580"}, Tags: []string{TagRecon},
 			Rationale: "read-only calls across many regions in a few minutes: the identity is looking for where things run",
-			Select:    Selector{ReadOnly: true}, Window: 10 * time.Minute, MinEvents: 10, Distinct: "region", MinDistinct: 4,
+			Select:    Selector{ReadOnly: true, Where: append([]Cond{notIaC}, notConsole...)}, Window: 10 * time.Minute, MinEvents: 10, Distinct: "region", MinDistinct: 4,
 		},
 		{
 			ID: "access-denied-burst", Severity: Medium, Attack: []string{"T1580", "T1078.004"}, Tags: []string{TagAccessDenied},
@@ -71,7 +82,7 @@ func Bursts() []Burst {
 			ID: "secrets-bulk-read", Severity: Medium, Attack: []string{"T1555.006"}, Tags: []string{TagCredentialAccess},
 			Rationale: "many different Secrets Manager secrets read in a few minutes",
 			Stratus:   []string{"aws.credential-access.secretsmanager-retrieve-secrets"},
-			Select:    Selector{Source: "secretsmanager.amazonaws.com", Events: []string{"GetSecretValue"}},
+			Select:    Selector{Source: "secretsmanager.amazonaws.com", Events: []string{"GetSecretValue"}, Where: []Cond{notIaC}},
 			Window:    10 * time.Minute, MinEvents: 5, Distinct: "requestParameters.secretId", MinDistinct: 5,
 		},
 		{
@@ -79,7 +90,7 @@ func Bursts() []Burst {
 			Rationale: "many SSM SecureString parameters decrypted in a few minutes",
 			Stratus:   []string{"aws.credential-access.ssm-retrieve-securestring-parameters"},
 			Select: Selector{Source: "ssm.amazonaws.com", Events: []string{"GetParameter", "GetParameters", "GetParametersByPath"},
-				Where: []Cond{{Field: "requestParameters.withDecryption", Op: Equals, Values: []string{"true"}}}},
+				Where: []Cond{{Field: "requestParameters.withDecryption", Op: Equals, Values: []string{"true"}}, notIaC}},
 			Window: 10 * time.Minute, MinEvents: 5,
 		},
 		{
@@ -217,6 +228,11 @@ func (w *window) drop(n int) {
 
 // Observe counts the event and returns the burst signals it completes.
 func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) []Signal {
+	if at.InvokedBy != "" {
+		// A service working for the identity (Secrets Manager calling
+		// KMS, CloudFormation deploying) is not the identity's own pace.
+		return nil
+	}
 	var out []Signal
 	var iw *identityWindows
 	for i := range d.bursts {

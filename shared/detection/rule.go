@@ -415,6 +415,8 @@ func Field(ev *cloudtrail.Event, path string) gjson.Result {
 		return str(ev.EventType)
 	case "recipientAccountId":
 		return str(ev.RecipientAccountID)
+	case "sessionCredentialFromConsole":
+		return str(ev.SessionCredentialFromConsole)
 	case "readOnly":
 		if ev.ReadOnly == nil {
 			return gjson.Result{}

@@ -57,6 +57,7 @@ type Pipeline struct {
 	baseline   *baseline.Baseline
 	catalogue  *detection.Catalogue
 	bursts     *detection.BurstDetector
+	instances  *detection.InstanceCredentials
 	correlator *incident.Correlator
 	opts       Options
 	log        *slog.Logger
@@ -101,6 +102,7 @@ func New(s store.Store, opts Options, log *slog.Logger) (*Pipeline, error) {
 		baseline:   b,
 		catalogue:  cat,
 		bursts:     bursts,
+		instances:  detection.NewInstanceCredentials(0),
 		correlator: corr,
 		opts:       opts,
 		log:        log,
@@ -139,6 +141,7 @@ func (p *Pipeline) Observe(ctx context.Context, ev *cloudtrail.Event) (Observati
 		}
 		signals = append(signals, s)
 	}
+	signals = append(signals, p.instances.Observe(ev, at)...)
 	for _, s := range p.bursts.Observe(ev, at) {
 		habitual, err := p.baseline.Habitual(ctx, at.Origin.Key(), s.Kind, ev.EventTime)
 		if err != nil {
