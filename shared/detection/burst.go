@@ -65,7 +65,7 @@ func Bursts() []Burst {
 			Rationale: "a burst of List/Describe/Get calls across many services: the identity is mapping the account",
 			// Terraform and CloudFormation read everything they manage
 			// before each plan.
-			Select:    Selector{ReadOnly: true, Where: append([]Cond{notIaC}, notConsole...)}, Window: 10 * time.Minute, MinEvents: 30, Distinct: "service", MinDistinct: 5,
+			Select: Selector{ReadOnly: true, Where: append([]Cond{notIaC}, notConsole...)}, Window: 10 * time.Minute, MinEvents: 30, Distinct: "service", MinDistinct: 5,
 		},
 		{
 			ID: "recon-regions", Severity: Medium, Attack: []string{"T1580"}, Tags: []string{TagRecon},
