@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/tidwall/gjson"
 
@@ -107,13 +108,47 @@ type Catalogue struct {
 	index   map[string][]int
 	regexps map[string]*regexp.Regexp
 	preds   map[string]Predicate
+	// memo caches pattern matches on short values: user agents and the
+	// like repeat across millions of events.
+	mu   sync.Mutex
+	memo map[memoKey]bool
+}
+
+type memoKey struct {
+	re    *regexp.Regexp
+	value string
+}
+
+// maxMemo bounds the match cache; it is cleared when full.
+const maxMemo = 50000
+
+// matchString matches re against s, memoised for short values.
+func (c *Catalogue) matchString(re *regexp.Regexp, s string) bool {
+	if len(s) > 400 {
+		return re.MatchString(s)
+	}
+	k := memoKey{re, s}
+	c.mu.Lock()
+	v, ok := c.memo[k]
+	c.mu.Unlock()
+	if ok {
+		return v
+	}
+	v = re.MatchString(s)
+	c.mu.Lock()
+	if len(c.memo) >= maxMemo {
+		clear(c.memo)
+	}
+	c.memo[k] = v
+	c.mu.Unlock()
+	return v
 }
 
 // NewCatalogue validates the rules (unique well-formed ids, ATT&CK ids, a
 // rationale, a source and events, known ops and predicates, compilable
 // patterns) and indexes them. It reports every problem at once.
 func NewCatalogue(rules []Rule, preds map[string]Predicate) (*Catalogue, error) {
-	c := &Catalogue{rules: rules, index: map[string][]int{}, regexps: map[string]*regexp.Regexp{}, preds: preds}
+	c := &Catalogue{rules: rules, index: map[string][]int{}, regexps: map[string]*regexp.Regexp{}, preds: preds, memo: map[memoKey]bool{}}
 	var problems []string
 	seen := map[string]bool{}
 	for i, r := range rules {
@@ -249,7 +284,7 @@ func (c *Catalogue) holds(cond Cond, ev *cloudtrail.Event, at identity.Attributi
 		case HasSuffix:
 			return in(s, cond.Values, strings.HasSuffix)
 		case Matches:
-			return c.regexps[cond.Values[0]].MatchString(s)
+			return c.matchString(c.regexps[cond.Values[0]], s)
 		}
 		return false
 	})
@@ -476,7 +511,7 @@ func str(s string) gjson.Result {
 	if s == "" {
 		return gjson.Result{}
 	}
-	return gjson.Result{Type: gjson.String, Str: s, Raw: fmt.Sprintf("%q", s)}
+	return gjson.Result{Type: gjson.String, Str: s}
 }
 
 // Context is what a predicate sees.

@@ -17,10 +17,11 @@ import (
 // Store is what the correlator needs: recent signals, open incidents, and a
 // watermark. The pipeline passes its store.Store through an adapter.
 type Store interface {
-	// SignalsSince returns signals with time in [since, until), all
-	// identities, ordered by time.
+	// SignalsSince returns the tagged signals (those policies read) with
+	// time in [since, until), all identities, ordered by time.
 	SignalsSince(ctx context.Context, since, until time.Time) ([]detection.Signal, error)
-	// SignalsOf returns one identity's signals with time in [since, until).
+	// SignalsOf returns one identity's tagged signals with time in
+	// [since, until), ordered by time.
 	SignalsOf(ctx context.Context, identityKey string, since, until time.Time) ([]detection.Signal, error)
 	// OpenIncidents returns the identity's incidents last seen at or after
 	// since.
@@ -103,6 +104,11 @@ func (c *Correlator) Run(ctx context.Context, now time.Time) ([]Incident, error)
 	var keys []string
 	seen := map[string]bool{}
 	for _, s := range fresh {
+		if len(s.Tags) == 0 {
+			// No policy reads an untagged signal: it cannot change an
+			// incident.
+			continue
+		}
 		k := s.Identity.Key()
 		if !seen[k] {
 			seen[k] = true
@@ -161,13 +167,10 @@ func (c *Correlator) correlateOnce(ctx context.Context, key string, now time.Tim
 			}
 		}
 		latest := signals[len(signals)-1].Time
-		var window []detection.Signal
-		for _, s := range signals {
-			if s.Time.Before(latest.Add(-p.Window)) {
-				continue
-			}
-			window = append(window, s)
-		}
+		start, _ := slices.BinarySearchFunc(signals, latest.Add(-p.Window), func(s detection.Signal, t time.Time) int {
+			return s.Time.Compare(t)
+		})
+		window := signals[start:]
 		current := prev
 		if prev != nil {
 			// Signals after the quiet period of the last incident start a
@@ -176,20 +179,19 @@ func (c *Correlator) correlateOnce(ctx context.Context, key string, now time.Tim
 			for _, r := range prev.Signals {
 				known[r.ID] = true
 			}
-			var fresh []detection.Signal
-			for _, s := range window {
+			first := -1
+			for i, s := range window {
 				if !known[s.ID] {
-					fresh = append(fresh, s)
+					first = i
+					break
 				}
 			}
-			if len(fresh) > 0 && fresh[0].Time.After(prev.LastSeen.Add(c.opts.Quiet)) {
+			if first >= 0 && window[first].Time.After(prev.LastSeen.Add(c.opts.Quiet)) {
 				current = nil
-				window = nil
-				for _, s := range fresh {
-					if s.Time.After(prev.LastSeen) {
-						window = append(window, s)
-					}
-				}
+				cut, _ := slices.BinarySearchFunc(window, prev.LastSeen.Add(time.Nanosecond), func(s detection.Signal, t time.Time) int {
+					return s.Time.Compare(t)
+				})
+				window = window[cut:]
 			}
 		}
 		used := p.match(window)

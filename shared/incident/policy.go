@@ -166,19 +166,17 @@ func ValidatePolicies(ps []Policy) error {
 // Signals from calls an AWS service made on the identity's behalf
 // (CloudFormation deploying a stack) never satisfy a policy.
 func (p *Policy) match(signals []detection.Signal) []detection.Signal {
-	var used []detection.Signal
+	counts := func(s *detection.Signal, tags []string) bool {
+		return s.ServiceInvoked == "" && hasAny(s.Tags, tags)
+	}
 	strong := false
 	for _, clause := range p.AllOf {
 		satisfied := false
-		for _, s := range signals {
-			if s.ServiceInvoked != "" || !hasAny(s.Tags, clause) {
-				continue
+		for i := range signals {
+			if counts(&signals[i], clause) {
+				satisfied = true
+				strong = strong || signals[i].Severity >= p.MinSeverity
 			}
-			satisfied = true
-			if s.Severity >= p.MinSeverity {
-				strong = true
-			}
-			used = append(used, s)
 		}
 		if !satisfied {
 			return nil
@@ -187,9 +185,15 @@ func (p *Policy) match(signals []detection.Signal) []detection.Signal {
 	if !strong {
 		return nil
 	}
-	for _, s := range signals {
-		if s.ServiceInvoked == "" && hasAny(s.Tags, p.Context) {
-			used = append(used, s)
+	var used []detection.Signal
+	for i := range signals {
+		s := &signals[i]
+		in := counts(s, p.Context)
+		for _, clause := range p.AllOf {
+			in = in || counts(s, clause)
+		}
+		if in {
+			used = append(used, *s)
 		}
 	}
 	return used

@@ -243,11 +243,11 @@ func (a storeAdapter) AddEvents(ctx context.Context, key string, n int64, at tim
 }
 
 func (a storeAdapter) SignalsSince(ctx context.Context, since, until time.Time) ([]detection.Signal, error) {
-	return a.s.Signals(ctx, store.SignalQuery{Since: since, Until: until})
+	return a.s.Signals(ctx, store.SignalQuery{Since: since, Until: until, Tagged: true})
 }
 
 func (a storeAdapter) SignalsOf(ctx context.Context, key string, since, until time.Time) ([]detection.Signal, error) {
-	return a.s.Signals(ctx, store.SignalQuery{Identity: key, Since: since, Until: until})
+	return a.s.Signals(ctx, store.SignalQuery{Identity: key, Since: since, Until: until, Tagged: true})
 }
 
 func (a storeAdapter) OpenIncidents(ctx context.Context, key string, since time.Time) ([]incident.Incident, error) {

@@ -117,12 +117,18 @@ type SignalQuery struct {
 	Since, Until time.Time
 	// Now drops signals whose expiry is at or before it; zero keeps all.
 	Now time.Time
+	// Tagged keeps only signals with tags, the ones composite policies
+	// read (a DynamoDB store serves it from a sparse index).
+	Tagged bool
 	// Limit caps the number of signals returned; 0 means no cap.
 	Limit int
 }
 
 // Match reports whether a signal stored until expires satisfies q.
 func (q SignalQuery) Match(s detection.Signal, expires time.Time) bool {
+	if q.Tagged && len(s.Tags) == 0 {
+		return false
+	}
 	if q.Identity != "" && s.Identity.Key() != q.Identity {
 		return false
 	}

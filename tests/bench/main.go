@@ -9,7 +9,9 @@
 //
 //	stdlib    decode the files with encoding/json into []cloudtrail.Event
 //	reader    Trailhound's streaming reader alone (split + decode)
-//	pipeline  replay (order, dedup) + attribute + baseline + signals, memstore
+//	foundations  replay (order, dedup) + attribute + baseline, memstore
+//	pipeline  the whole pipeline as the CLI runs it: replay, attribute,
+//	          baseline, detections, bursts, signals, correlation every minute
 //
 // Run it with `make bench`.
 package main
@@ -92,7 +94,7 @@ func main() {
 	fmt.Printf("corpus: %s (%d events, %d per file), %s, %d cores available, measured on 1 (GOMAXPROCS=1)\n\n",
 		*dir, *events, *perFile, runtime.Version(), runtime.NumCPU())
 	fmt.Printf("%-10s %12s %12s %12s %14s %10s\n", "phase", "events", "seconds", "events/s", "allocs/event", "peak RSS")
-	for _, p := range []string{"stdlib", "reader", "pipeline"} {
+	for _, p := range []string{"stdlib", "reader", "foundations", "pipeline"} {
 		cmd := exec.Command(os.Args[0], "-phase", p, "-dir", *dir, "-cpuprofile", *cpuprofile)
 		cmd.Stderr = os.Stderr
 		out, err := cmd.Output()
@@ -119,6 +121,8 @@ func runPhase(phase, dir string) error {
 		n, err = decodeStdlib(files)
 	case "reader":
 		n, err = decodeReader(files)
+	case "foundations":
+		n, err = runFoundations(dir)
 	case "pipeline":
 		n, err = runPipeline(dir)
 	default:
@@ -178,10 +182,13 @@ func decodeReader(files []string) (int, error) {
 	return n, nil
 }
 
-func runPipeline(dir string) (int, error) {
+// runFoundations is decode, order, attribute and baseline: the pipeline
+// with empty catalogues, events observed without correlation.
+func runFoundations(dir string) (int, error) {
 	ctx := context.Background()
-	st := memstore.New()
-	p, err := pipeline.New(st, pipeline.DefaultOptions(), nil)
+	opts := pipeline.DefaultOptions()
+	opts.Rules, opts.Bursts, opts.Policies = nil, nil, nil
+	p, err := pipeline.New(memstore.New(), opts, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -205,6 +212,21 @@ func runPipeline(dir string) (int, error) {
 		n++
 	}
 	return n, p.Flush(ctx)
+}
+
+func runPipeline(dir string) (int, error) {
+	ctx := context.Background()
+	p, err := pipeline.New(memstore.New(), pipeline.DefaultOptions(), nil)
+	if err != nil {
+		return 0, err
+	}
+	s, err := replay.Open([]string{dir}, replay.Options{})
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	res, err := p.Run(ctx, s, nil)
+	return res.Events, err
 }
 
 // peakRSS reads the process's high-water resident set size.

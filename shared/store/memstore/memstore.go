@@ -23,12 +23,36 @@ import (
 // Store is an in-memory store.Store. Its zero value is not usable; call New.
 // Times are kept in UTC.
 type Store struct {
-	mu         sync.Mutex
-	keys       map[string]identity.IssuedKey
-	profiles   map[string]*baseline.Profile
-	signals    map[string]storedSignal
+	mu       sync.Mutex
+	keys     map[string]identity.IssuedKey
+	profiles map[string]*baseline.Profile
+	signals  map[string]storedSignal
+	// Signal indexes, ordered by time then id: all signals, and per
+	// identity key. Queries seek with a binary search.
+	byTime     []sigRef
+	byIdentity map[string][]sigRef
 	watermarks map[string]time.Time
 	incidents  map[string]incident.Incident
+}
+
+// sigRef is an index entry.
+type sigRef struct {
+	t  time.Time
+	id string
+}
+
+func (a sigRef) compare(b sigRef) int {
+	return cmp.Or(a.t.Compare(b.t), cmp.Compare(a.id, b.id))
+}
+
+// insertRef keeps refs ordered; signals mostly arrive in time order, so
+// the common case is an append.
+func insertRef(refs []sigRef, r sigRef) []sigRef {
+	if n := len(refs); n == 0 || refs[n-1].compare(r) < 0 {
+		return append(refs, r)
+	}
+	i, _ := slices.BinarySearchFunc(refs, r, sigRef.compare)
+	return slices.Insert(refs, i, r)
 }
 
 // storedSignal is a signal and the time it expires.
@@ -45,6 +69,7 @@ func New() *Store {
 		keys:       make(map[string]identity.IssuedKey),
 		profiles:   make(map[string]*baseline.Profile),
 		signals:    make(map[string]storedSignal),
+		byIdentity: make(map[string][]sigRef),
 		watermarks: make(map[string]time.Time),
 		incidents:  make(map[string]incident.Incident),
 	}
@@ -157,33 +182,44 @@ func (s *Store) PutSignal(ctx context.Context, sig detection.Signal, expires tim
 	if _, ok := s.signals[sig.ID]; ok {
 		return false, nil
 	}
-	s.signals[sig.ID] = storedSignal{signal: cloneSignal(sig), expires: expires.UTC()}
+	c := cloneSignal(sig)
+	s.signals[sig.ID] = storedSignal{signal: c, expires: expires.UTC()}
+	r := sigRef{c.Time, c.ID}
+	s.byTime = insertRef(s.byTime, r)
+	k := c.Identity.Key()
+	s.byIdentity[k] = insertRef(s.byIdentity[k], r)
 	return true, nil
 }
 
-// Signals returns the signals matching q, ordered by time then id. It scans
-// every stored signal.
+// Signals returns the signals matching q, ordered by time then id. It
+// seeks to q.Since in the time index, or the identity's index.
 func (s *Store) Signals(ctx context.Context, q store.SignalQuery) ([]detection.Signal, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
+	refs := s.byTime
+	if q.Identity != "" {
+		refs = s.byIdentity[q.Identity]
+	}
+	start := 0
+	if !q.Since.IsZero() {
+		start, _ = slices.BinarySearchFunc(refs, sigRef{t: q.Since}, sigRef.compare)
+	}
 	var out []detection.Signal
-	for _, st := range s.signals {
+	for _, r := range refs[start:] {
+		if !q.Until.IsZero() && !r.t.Before(q.Until) {
+			break
+		}
+		st := s.signals[r.id]
 		if q.Match(st.signal, st.expires) {
-			out = append(out, st.signal)
+			out = append(out, cloneSignal(st.signal))
+			if q.Limit > 0 && len(out) == q.Limit {
+				break
+			}
 		}
 	}
 	s.mu.Unlock()
-	slices.SortFunc(out, func(a, b detection.Signal) int {
-		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.ID, b.ID))
-	})
-	if q.Limit > 0 && len(out) > q.Limit {
-		out = out[:q.Limit]
-	}
-	for i := range out {
-		out[i] = cloneSignal(out[i])
-	}
 	return out, nil
 }
 
@@ -298,6 +334,15 @@ func (s *Store) Purge(ctx context.Context, now time.Time) (int, error) {
 	n := len(s.keys) + len(s.signals)
 	maps.DeleteFunc(s.keys, func(_ string, k identity.IssuedKey) bool { return !k.Expires.After(now) })
 	maps.DeleteFunc(s.signals, func(_ string, st storedSignal) bool { return !st.expires.After(now) })
+	gone := func(r sigRef) bool { _, ok := s.signals[r.id]; return !ok }
+	s.byTime = slices.DeleteFunc(s.byTime, gone)
+	for k, refs := range s.byIdentity {
+		if refs = slices.DeleteFunc(refs, gone); len(refs) == 0 {
+			delete(s.byIdentity, k)
+		} else {
+			s.byIdentity[k] = refs
+		}
+	}
 	return n - len(s.keys) - len(s.signals), nil
 }
 
