@@ -120,6 +120,17 @@ func Kinds() []string {
 type entry struct {
 	profile *Profile
 	pending int64 // events not yet written
+	// recent remembers facts checked lately, with the last-seen time the
+	// profile had for them, so that an identity repeating itself costs no
+	// profile lookups (most of its events share region, network, tool,
+	// account, hour and day).
+	recent [8]recentFact
+	next   int
+}
+
+type recentFact struct {
+	fact Fact
+	last time.Time
 }
 
 // Baseline checks events against their identity's profile.
@@ -159,8 +170,12 @@ func (b *Baseline) Observe(ctx context.Context, ev *cloudtrail.Event, at identit
 	var signals []detection.Signal
 	var facts [12]Fact
 	for _, f := range b.facts(ev, at, facts[:0]) {
+		if e.fresh(f, ev.EventTime, b.opts.TouchAfter) {
+			continue
+		}
 		seen, ok := e.profile.Get(f)
 		if ok && ev.EventTime.Sub(seen.Last) < b.opts.TouchAfter {
+			e.remember(f, seen.Last)
 			continue
 		}
 		added, err := b.store.AddFact(ctx, key, f, ev.EventTime)
@@ -191,6 +206,23 @@ func (b *Baseline) Observe(ctx context.Context, ev *cloudtrail.Event, at identit
 		e.pending = 0
 	}
 	return signals, nil
+}
+
+// fresh reports whether f was checked lately and is known, seen within
+// touch of now.
+func (e *entry) fresh(f Fact, now time.Time, touch time.Duration) bool {
+	for i := range e.recent {
+		r := &e.recent[i]
+		if r.fact == f {
+			return now.Sub(r.last) < touch
+		}
+	}
+	return false
+}
+
+func (e *entry) remember(f Fact, last time.Time) {
+	e.recent[e.next] = recentFact{f, last}
+	e.next = (e.next + 1) % len(e.recent)
 }
 
 // Profile returns the cached profile of an identity, loading it if needed.

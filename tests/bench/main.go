@@ -49,8 +49,8 @@ func main() {
 	dir := flag.String("dir", "", "corpus folder (default: .bin/bench-corpus-<events>)")
 	datasets := flag.String("datasets", os.Getenv("TRAILHOUND_DATASETS"), "the shared datasets folder")
 	phase := flag.String("phase", "", "internal: run one phase in this process")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the pipeline phase to this file")
-	memprofile := flag.String("memprofile", "", "write a heap profile at the end of the pipeline phase to this file")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of each phase to this file")
+	memprofile := flag.String("memprofile", "", "write a heap profile at the end of each phase to this file")
 	flag.Parse()
 	log.SetFlags(0)
 
@@ -59,7 +59,7 @@ func main() {
 	}
 	if *phase != "" {
 		runtime.GOMAXPROCS(1)
-		if *cpuprofile != "" && *phase == "pipeline" {
+		if *cpuprofile != "" {
 			f, err := os.Create(*cpuprofile)
 			if err != nil {
 				log.Fatal(err)
@@ -73,7 +73,7 @@ func main() {
 			log.Print(err)
 			os.Exit(1)
 		}
-		if *memprofile != "" && *phase == "pipeline" {
+		if *memprofile != "" {
 			f, err := os.Create(*memprofile)
 			if err != nil {
 				log.Fatal(err)
