@@ -39,8 +39,8 @@ demo: $(BIN)/trailhound ## replay the shipped attack story and print what Trailh
 test: lint fuzz unit ## everything CI runs: lint, vet, vulnerabilities, tests, short fuzzing
 
 .PHONY: unit
-unit: ## the Go tests
-	$(GO) test -count=1 ./...
+unit: ## the Go tests, with moto's AWS emulator on a free loopback port (stopped afterwards)
+	tests/emulator/with-moto $(GO) test -count=1 ./...
 
 .PHONY: race
 race: ## the Go tests under the race detector
@@ -82,10 +82,23 @@ bench: ## replay a million generated events on one core and report events/s, all
 coverage: ## replay every public dataset and print the detection coverage table
 	@$(GO) test -count=1 -v -run 'TestCoverage' ./tests/ -args -coverage-report | grep -Ev '^(=== RUN|--- PASS|PASS|ok )'
 
+FUNCTIONS := detector correlator responder
+DIST      := $(CURDIR)/dist
+
+.PHONY: build
+build: ## one bootstrap per Lambda function for provided.al2023 on arm64, zipped in dist/
+	@mkdir -p $(DIST)
+	@for fn in $(FUNCTIONS); do \
+		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+			-o $(DIST)/$$fn/bootstrap ./functions/$$fn || exit 1; \
+		rm -f $(DIST)/$$fn.zip; (cd $(DIST)/$$fn && python3 -m zipfile -c ../$$fn.zip bootstrap); \
+		printf '  %-11s bootstrap %6d KiB   zip %6d KiB\n' $$fn $$(( $$(stat -c %s $(DIST)/$$fn/bootstrap) / 1024 )) $$(( $$(stat -c %s $(DIST)/$$fn.zip) / 1024 )); \
+	done
+
 .PHONY: golden
 golden: ## rewrite the golden files from the current output (review the diff)
 	$(GO) test ./cmd/trailhound -run Golden -update
 
 .PHONY: clean
 clean: ## remove build outputs
-	rm -rf $(BIN) cdk.out
+	rm -rf $(BIN) $(DIST) cdk.out

@@ -8,10 +8,13 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/trailhound/trailhound/shared/config"
 	"github.com/trailhound/trailhound/shared/handler"
 	"github.com/trailhound/trailhound/shared/pipeline"
-	"github.com/trailhound/trailhound/shared/store/memstore"
+	"github.com/trailhound/trailhound/shared/store/dynamostore"
 )
 
 func main() {
@@ -21,12 +24,17 @@ func main() {
 	}
 }
 
-func run(context.Context) error {
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	// Until the DynamoDB store lands, state lives in the warm execution
-	// environment only.
-	log.Warn("in-memory store: baselines and the key ledger do not survive a cold start")
-	p, err := pipeline.New(memstore.New(), pipeline.DefaultOptions(), log)
+func run(ctx context.Context) error {
+	s, err := config.Load(os.Getenv, config.Need{Table: true})
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: s.LogLevel}))
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return err
+	}
+	p, err := pipeline.New(dynamostore.New(dynamodb.NewFromConfig(cfg), s.Table), s.Pipeline, log)
 	if err != nil {
 		return err
 	}

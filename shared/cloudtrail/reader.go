@@ -494,32 +494,23 @@ func isGzipErr(err error) bool {
 	return errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) || errors.As(err, &ce)
 }
 
-// Byte classes for the splitter.
+// Byte classes for the splitter, computed once when the package loads.
 var (
 	// structural marks the bytes that change the splitter's state outside
 	// strings.
-	structural [256]bool
+	structural = byteClass(`"{}[]`)
 	// scalarByte marks the bytes that may make up a number or a literal.
-	scalarByte [256]bool
+	scalarByte = byteClass("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+-.")
 	// stringStop marks the bytes that end a run of plain string content.
-	stringStop [256]bool
+	stringStop = byteClass(`"\`)
 )
 
-func init() {
-	for _, c := range []byte(`"{}[]`) {
-		structural[c] = true
+// byteClass returns a table marking the bytes of set.
+func byteClass(set string) (t [256]bool) {
+	for i := 0; i < len(set); i++ {
+		t[set[i]] = true
 	}
-	stringStop['"'], stringStop['\\'] = true, true
-	for c := '0'; c <= '9'; c++ {
-		scalarByte[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		scalarByte[c] = true
-	}
-	for c := 'A'; c <= 'Z'; c++ {
-		scalarByte[c] = true
-	}
-	scalarByte['+'], scalarByte['-'], scalarByte['.'] = true, true, true
+	return t
 }
 
 func isSpace(c byte) bool {

@@ -1,0 +1,25 @@
+// Command responder is the Lambda function behind the rule on "Trailhound
+// Incident" events: it plans the response (dry-run until the executor
+// lands) and logs it.
+package main
+
+import (
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/trailhound/trailhound/shared/config"
+	"github.com/trailhound/trailhound/shared/handler"
+	"github.com/trailhound/trailhound/shared/response"
+)
+
+func main() {
+	s, err := config.Load(os.Getenv, config.Need{})
+	if err != nil {
+		slog.Error("responder init failed", "error", err)
+		os.Exit(1)
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: s.LogLevel}))
+	lambda.Start(handler.NewResponder(response.Planner{}, log).Handle)
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env python3
+"""Start moto's server on a free loopback port, print the port, serve until
+stdin closes. Used by tests/emulator/with-moto; needs moto in this python3."""
+import logging
+import sys
+
+try:
+    from moto.server import ThreadedMotoServer
+except ImportError:
+    sys.stderr.write("moto is not installed in this python3 (python3 -c 'import moto' fails); "
+                     "the AWS emulator tests need it\n")
+    sys.exit(3)
+
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+out, sys.stdout = sys.stdout, sys.stderr  # start() talks on stdout
+server.start()
+sys.stdout = out
+host, port = server.get_host_and_port()
+print(f"PORT={port}", flush=True)
+try:
+    sys.stdin.read()
+finally:
+    server.stop()

@@ -1,0 +1,232 @@
+package tests
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/trailhound/trailhound/shared/awstest"
+	"github.com/trailhound/trailhound/shared/cloudtrail"
+	"github.com/trailhound/trailhound/shared/handler"
+	"github.com/trailhound/trailhound/shared/incident"
+	"github.com/trailhound/trailhound/shared/pipeline"
+	"github.com/trailhound/trailhound/shared/publish"
+	"github.com/trailhound/trailhound/shared/replay"
+	"github.com/trailhound/trailhound/shared/store"
+	"github.com/trailhound/trailhound/shared/store/dynamostore"
+	"github.com/trailhound/trailhound/shared/store/memstore"
+)
+
+// envelope wraps a record as EventBridge delivers it to the detector.
+func envelope(t *testing.T, ev *cloudtrail.Event, raw json.RawMessage) []byte {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{
+		"version": "0", "id": "delivery-" + ev.EventID, "detail-type": "AWS API Call via CloudTrail",
+		"source": "aws." + ev.Service(), "account": ev.Account(), "time": ev.EventTime.Format(time.RFC3339),
+		"region": ev.AWSRegion, "resources": []string{}, "detail": raw,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestLambdaPathEqualsReplay delivers the demo scenario event by event
+// through the detector handler (the real aws-lambda-go decoder) against the
+// emulator's DynamoDB, runs the correlator handler on the same event-time
+// schedule as replay, and checks that the incidents in DynamoDB and on the
+// bus equal, field by field, what `trailhound replay` finds.
+func TestLambdaPathEqualsReplay(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long emulator test")
+	}
+	ctx := context.Background()
+	cfg := awstest.Config(t)
+	dir := filepath.Join("..", "events", "demo")
+
+	// What replay finds, with the in-memory store.
+	want := replayIncidents(t, dir)
+
+	// The serverless path: DynamoDB, EventBridge bus -> SQS.
+	ddb := dynamodb.NewFromConfig(cfg)
+	table := awstest.Name("trailhound")
+	if err := dynamostore.CreateTable(ctx, ddb, table); err != nil {
+		t.Fatal(err)
+	}
+	st := dynamostore.New(ddb, table)
+	eb, q := eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
+	bus, queueURL := incidentQueue(t, ctx, eb, q)
+
+	p, err := pipeline.New(st, pipeline.DefaultOptions(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	detector := lambda.NewHandler(handler.NewDetector(p, nil).Handle)
+	var now time.Time
+	correlator := lambda.NewHandler(handler.NewCorrelator(p, publish.New(eb, bus, nil), func() time.Time { return now }, nil).Handle)
+	tick := []byte(`{"version":"0","id":"tick","detail-type":"Scheduled Event","source":"aws.events","detail":{}}`)
+
+	stream, err := replay.Open([]string{dir}, replay.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Close()
+	var next, last time.Time
+	events := 0
+	for {
+		ev, err := stream.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !next.IsZero() && !ev.EventTime.Before(next) {
+			now = next
+			if _, err := correlator.Invoke(ctx, tick); err != nil {
+				t.Fatalf("correlator at %v: %v", now, err)
+			}
+		}
+		if next.IsZero() || !ev.EventTime.Before(next) {
+			next = ev.EventTime.Add(pipeline.CorrelateEvery)
+		}
+		last = ev.EventTime
+		raw, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := detector.Invoke(ctx, envelope(t, ev, raw)); err != nil {
+			t.Fatalf("detector on %s: %v", ev.EventID, err)
+		}
+		events++
+	}
+	now = last.Add(time.Second)
+	if _, err := correlator.Invoke(ctx, tick); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d events through the detector", events)
+
+	got, err := st.Incidents(ctx, store.IncidentQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sortIncidents(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("incidents in DynamoDB differ from replay (-replay +dynamodb):\n%s", diff)
+	}
+
+	// The bus carries every version; the last of each equals the store's.
+	onBus := map[string]incident.Incident{}
+	for tries := 0; tries < 30; tries++ {
+		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(queueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Messages) == 0 && len(onBus) == len(want) {
+			break
+		}
+		for _, m := range out.Messages {
+			var env struct {
+				Detail publish.Detail `json:"detail"`
+			}
+			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &env); err != nil {
+				t.Fatal(err)
+			}
+			if prev, ok := onBus[env.Detail.ID]; !ok || env.Detail.Version > prev.Version {
+				onBus[env.Detail.ID] = env.Detail.Incident
+			}
+			if _, err := q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(queueURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var busList []incident.Incident
+	for _, inc := range onBus {
+		busList = append(busList, inc)
+	}
+	sortIncidents(busList)
+	if diff := cmp.Diff(want, busList); diff != "" {
+		t.Errorf("incidents on the bus differ from replay (-replay +bus):\n%s", diff)
+	}
+}
+
+func replayIncidents(t *testing.T, dir string) []incident.Incident {
+	t.Helper()
+	p, err := pipeline.New(memstore.New(), pipeline.DefaultOptions(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := replay.Open([]string{dir}, replay.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	res, err := p.Run(context.Background(), s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Incidents) == 0 {
+		t.Fatal("replay found no incidents")
+	}
+	sortIncidents(res.Incidents)
+	return res.Incidents
+}
+
+func sortIncidents(incs []incident.Incident) {
+	slices.SortFunc(incs, func(a, b incident.Incident) int {
+		if c := a.FirstSeen.Compare(b.FirstSeen); c != 0 {
+			return c
+		}
+		if a.Policy != b.Policy {
+			if a.Policy < b.Policy {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
+}
+
+// incidentQueue makes the Trailhound bus and an SQS queue subscribed to its
+// incidents by a rule, as the responder and the incident topic are.
+func incidentQueue(t *testing.T, ctx context.Context, eb *eventbridge.Client, q *sqs.Client) (bus, queueURL string) {
+	t.Helper()
+	bus = awstest.Name("trailhound-bus")
+	if _, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(bus)}); err != nil {
+		t.Fatal(err)
+	}
+	queue, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(awstest.Name("incidents"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: queue.QueueUrl,
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := awstest.Name("incidents")
+	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String(rule), EventBusName: aws.String(bus),
+		EventPattern: aws.String(fmt.Sprintf(`{"source":[%q],"detail-type":[%q]}`, publish.Source, publish.DetailTypeIncident))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String(rule), EventBusName: aws.String(bus),
+		Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(attrs.Attributes["QueueArn"])}}}); err != nil {
+		t.Fatal(err)
+	}
+	return bus, aws.ToString(queue.QueueUrl)
+}
