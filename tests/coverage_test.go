@@ -30,6 +30,7 @@ type run struct {
 	events    []observed
 	signals   map[string][]detection.Signal // by event id
 	incidents []incident.Incident
+	report    replay.Report
 }
 
 func replayPipeline(t *testing.T, paths ...string) run {
@@ -55,6 +56,7 @@ func replayPipeline(t *testing.T, paths ...string) run {
 		t.Fatal(err)
 	}
 	r.incidents = res.Incidents
+	r.report = s.Report()
 	return r
 }
 

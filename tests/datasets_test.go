@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +16,6 @@ import (
 	"github.com/trailhound/trailhound/shared/identity"
 	"github.com/trailhound/trailhound/shared/pipeline"
 	"github.com/trailhound/trailhound/shared/replay"
-	"github.com/trailhound/trailhound/shared/store/memstore"
 )
 
 // datasets returns the shared datasets folder: $TRAILHOUND_DATASETS (set by
@@ -44,35 +42,12 @@ type observed struct {
 	obs pipeline.Observation
 }
 
-// replayAll runs paths through replay and the pipeline, as the CLI does.
+// replayAll runs paths through replay and the whole pipeline, as the CLI
+// does, and returns each event with what the pipeline made of it.
 func replayAll(t *testing.T, paths ...string) ([]observed, replay.Report) {
 	t.Helper()
-	ctx := context.Background()
-	p, err := pipeline.New(memstore.New(), pipeline.DefaultOptions(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := replay.Open(paths, replay.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var out []observed
-	for {
-		ev, err := s.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		obs, err := p.Observe(ctx, ev)
-		if err != nil {
-			t.Fatalf("observe %s: %v", ev.EventID, err)
-		}
-		out = append(out, observed{ev, obs})
-	}
-	return out, s.Report()
+	r := replayPipeline(t, paths...)
+	return r.events, r.report
 }
 
 // stratusPrincipals is INDEX.md's table 1: the malicious principals of each

@@ -15,9 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/trailhound/trailhound/shared/awstest"
@@ -70,7 +68,7 @@ func TestLambdaPathEqualsReplay(t *testing.T) {
 	}
 	st := dynamostore.New(ddb, table)
 	eb, q := eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
-	bus, queueURL := incidentQueue(t, ctx, eb, q)
+	bus, queueURL := awstest.BusQueue(t, ctx, eb, q, fmt.Sprintf(`{"source":[%q],"detail-type":[%q]}`, publish.Source, publish.DetailTypeIncident))
 
 	p, err := pipeline.New(st, pipeline.DefaultOptions(), nil)
 	if err != nil {
@@ -200,33 +198,4 @@ func sortIncidents(incs []incident.Incident) {
 		}
 		return 0
 	})
-}
-
-// incidentQueue makes the Trailhound bus and an SQS queue subscribed to its
-// incidents by a rule, as the responder and the incident topic are.
-func incidentQueue(t *testing.T, ctx context.Context, eb *eventbridge.Client, q *sqs.Client) (bus, queueURL string) {
-	t.Helper()
-	bus = awstest.Name("trailhound-bus")
-	if _, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(bus)}); err != nil {
-		t.Fatal(err)
-	}
-	queue, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(awstest.Name("incidents"))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: queue.QueueUrl,
-		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rule := awstest.Name("incidents")
-	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String(rule), EventBusName: aws.String(bus),
-		EventPattern: aws.String(fmt.Sprintf(`{"source":[%q],"detail-type":[%q]}`, publish.Source, publish.DetailTypeIncident))}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String(rule), EventBusName: aws.String(bus),
-		Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(attrs.Attributes["QueueArn"])}}}); err != nil {
-		t.Fatal(err)
-	}
-	return bus, aws.ToString(queue.QueueUrl)
 }

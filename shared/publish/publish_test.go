@@ -10,9 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/trailhound/trailhound/shared/awstest"
@@ -61,28 +59,7 @@ func TestPublishThroughEventBridge(t *testing.T) {
 	ctx := context.Background()
 	cfg := awstest.Config(t)
 	eb, q := eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
-	bus := awstest.Name("trailhound")
-	if _, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(bus)}); err != nil {
-		t.Fatal(err)
-	}
-	queue, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(awstest.Name("incidents"))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: queue.QueueUrl,
-		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rule := awstest.Name("incidents")
-	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String(rule), EventBusName: aws.String(bus),
-		EventPattern: aws.String(`{"source":["trailhound"],"detail-type":["Trailhound Incident"]}`)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String(rule), EventBusName: aws.String(bus),
-		Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(attrs.Attributes["QueueArn"])}}}); err != nil {
-		t.Fatal(err)
-	}
+	bus, queueURL := awstest.BusQueue(t, ctx, eb, q, `{"source":["trailhound"],"detail-type":["Trailhound Incident"]}`)
 
 	var incs []incident.Incident
 	for i := 0; i < 12; i++ {
@@ -95,7 +72,7 @@ func TestPublishThroughEventBridge(t *testing.T) {
 
 	got := map[string]publish.Detail{}
 	for tries := 0; len(got) < len(incs) && tries < 20; tries++ {
-		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(queueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +89,7 @@ func TestPublishThroughEventBridge(t *testing.T) {
 				t.Errorf("source %q detail-type %q", env.Source, env.DetailType)
 			}
 			got[env.Detail.ID] = env.Detail
-			if _, err := q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: queue.QueueUrl, ReceiptHandle: m.ReceiptHandle}); err != nil {
+			if _, err := q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(queueURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
 				t.Fatal(err)
 			}
 		}

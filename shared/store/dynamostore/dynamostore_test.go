@@ -2,49 +2,32 @@ package dynamostore_test
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/trailhound/trailhound/shared/awstest"
 
 	"github.com/trailhound/trailhound/shared/store"
 	"github.com/trailhound/trailhound/shared/store/dynamostore"
 	"github.com/trailhound/trailhound/shared/store/storetest"
 )
 
-// skipMessage is why the emulator tests skip when there is no emulator.
-const skipMessage = "no AWS emulator: run through tests/emulator/with-moto (make test does)"
-
 // emulatorClient returns a client of the emulator that AWS_ENDPOINT_URL
 // names, with the SDK's standard retryer, or skips the test. optFns adjust
 // the client (middleware for counting requests).
 func emulatorClient(tb testing.TB, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
 	tb.Helper()
-	endpoint := os.Getenv("AWS_ENDPOINT_URL")
-	if endpoint == "" {
-		tb.Skip(skipMessage)
-	}
-	cfg, err := config.LoadDefaultConfig(tb.Context(), config.WithRetryMode(aws.RetryModeStandard))
-	if err != nil {
-		tb.Fatalf("loading the AWS configuration: %v", err)
-	}
-	optFns = append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
-		o.BaseEndpoint = aws.String(endpoint)
-	}}, optFns...)
+	cfg := awstest.Config(tb)
+	cfg.RetryMode = aws.RetryModeStandard
 	return dynamodb.NewFromConfig(cfg, optFns...)
 }
-
-var tableSeq atomic.Int64
 
 // newTable creates a table of a name unique to the run.
 func newTable(tb testing.TB, client *dynamodb.Client) string {
 	tb.Helper()
-	name := fmt.Sprintf("trailhound-test-%d-%d", time.Now().UnixNano(), tableSeq.Add(1))
+	name := awstest.Name("trailhound-test")
 	if err := dynamostore.CreateTable(tb.Context(), client, name); err != nil {
 		tb.Fatalf("CreateTable: %v", err)
 	}
