@@ -1,0 +1,94 @@
+package detection_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/trailhound/trailhound/shared/cloudtrail"
+	"github.com/trailhound/trailhound/shared/detection"
+	"github.com/trailhound/trailhound/shared/identity"
+)
+
+func burstDetector(t *testing.T) *detection.BurstDetector {
+	t.Helper()
+	d, err := detection.NewBurstDetector(detection.Bursts(), detection.Predicates(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+var (
+	t0  = time.Date(2025, 5, 5, 2, 0, 0, 0, time.UTC)
+	yes = true
+	bob = identity.Attribution{Origin: identity.Origin{ARN: "arn:aws:iam::111122223333:user/bob", Type: "IAMUser", Chain: []string{"arn:aws:iam::111122223333:user/bob"}, Resolved: true}}
+)
+
+func read(i int, source, ua, code string) *cloudtrail.Event {
+	return &cloudtrail.Event{EventID: fmt.Sprint("e", i), EventTime: t0.Add(time.Duration(i) * 5 * time.Second), EventSource: source,
+		EventName: "DescribeThings", AWSRegion: "eu-west-1", UserAgent: ua, ReadOnly: &yes, ErrorCode: code}
+}
+
+var services = []string{"ec2.amazonaws.com", "iam.amazonaws.com", "s3.amazonaws.com", "kms.amazonaws.com", "rds.amazonaws.com", "lambda.amazonaws.com"}
+
+func kinds(sigs []detection.Signal) map[string]int {
+	m := map[string]int{}
+	for _, s := range sigs {
+		m[s.Kind]++
+	}
+	return m
+}
+
+func TestReconBurst(t *testing.T) {
+	tests := []struct {
+		name string
+		ua   string
+		want int
+	}{
+		{"a CLI enumerating six services", "aws-cli/1.29 Python/3.11 Linux/6.5-kali", 1},
+		{"a person browsing the console", "AWS Internal", 0},
+		{"Terraform refreshing its state", "APN/1.0 HashiCorp/1.0 Terraform/1.5.0", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := burstDetector(t)
+			var all []detection.Signal
+			for i := 0; i < 60; i++ {
+				all = append(all, d.Observe(read(i, services[i%len(services)], tt.ua, ""), bob)...)
+			}
+			if got := kinds(all)["recon-burst"]; got != tt.want {
+				t.Errorf("%d recon-burst signals, want %d (once per window)", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAccessDeniedBurst(t *testing.T) {
+	d := burstDetector(t)
+	var all []detection.Signal
+	for i := 0; i < 9; i++ {
+		all = append(all, d.Observe(read(i, "ec2.amazonaws.com", "boto3", "Client.UnauthorizedOperation"), bob)...)
+	}
+	if len(all) != 0 {
+		t.Fatalf("signals before the threshold: %v", kinds(all))
+	}
+	sigs := d.Observe(read(9, "ec2.amazonaws.com", "boto3", "AccessDenied"), bob)
+	if k := kinds(sigs); k["access-denied-burst"] != 1 {
+		t.Fatalf("10th denial raised %v, want one access-denied-burst", k)
+	}
+	if s := sigs[0]; s.Facts["events"] != "10" || len(s.Tags) == 0 || s.Severity != detection.Medium {
+		t.Errorf("signal %+v", s)
+	}
+}
+
+func TestServiceInvokedCallsAreNotBursts(t *testing.T) {
+	d := burstDetector(t)
+	at := bob
+	at.InvokedBy = "secretsmanager.amazonaws.com"
+	for i := 0; i < 60; i++ {
+		if sigs := d.Observe(read(i, services[i%len(services)], "boto3", "AccessDenied"), at); len(sigs) > 0 {
+			t.Fatalf("service-invoked calls raised %v", kinds(sigs))
+		}
+	}
+}
