@@ -64,7 +64,13 @@ type Pipeline struct {
 	// repeats remembers when each identity last raised each rule on each
 	// resource, to fold repetitions (30 denied GetPasswordData calls are
 	// one signal, the burst detections count them).
-	repeats map[string]time.Time
+	repeats map[string]repeat
+}
+
+// repeat is the last stored signal of a rule, identity and resource.
+type repeat struct {
+	t  time.Time
+	id string
 }
 
 // repeatWindow is how long a repeated single-event signal is folded into
@@ -106,7 +112,7 @@ func New(s store.Store, opts Options, log *slog.Logger) (*Pipeline, error) {
 		correlator: corr,
 		opts:       opts,
 		log:        log,
-		repeats:    make(map[string]time.Time),
+		repeats:    make(map[string]repeat),
 	}, nil
 }
 
@@ -159,6 +165,7 @@ func (p *Pipeline) Observe(ctx context.Context, ev *cloudtrail.Event) (Observati
 		if err != nil {
 			return obs, fmt.Errorf("store signal %s of event %s: %w", s.Kind, ev.EventID, err)
 		}
+		p.stored(s)
 		if created {
 			obs.Signals = append(obs.Signals, s)
 			p.log.LogAttrs(ctx, slog.LevelDebug, "signal",
@@ -168,26 +175,35 @@ func (p *Pipeline) Observe(ctx context.Context, ev *cloudtrail.Event) (Observati
 	return obs, nil
 }
 
-// repeated reports whether the identity raised the same rule on the same
-// resource within repeatWindow, and remembers this one.
-func (p *Pipeline) repeated(s detection.Signal) bool {
+// repeatKey names a rule raised by an identity on a resource.
+func repeatKey(s detection.Signal) string {
 	key := s.Identity.Key() + "\x00" + s.Kind
 	if len(s.Resources) > 0 {
 		key += "\x00" + s.Resources[0].ARN + s.Resources[0].ID
 	}
-	last, ok := p.repeats[key]
-	if ok && s.Time.Sub(last) < repeatWindow && !s.Time.Before(last) {
-		return true
-	}
+	return key
+}
+
+// repeated reports whether the identity raised the same rule on the same
+// resource within repeatWindow before this signal.
+func (p *Pipeline) repeated(s detection.Signal) bool {
+	last, ok := p.repeats[repeatKey(s)]
+	return ok && last.id != s.ID && s.Time.Sub(last.t) < repeatWindow && !s.Time.Before(last.t)
+}
+
+// stored remembers a signal once it is safely stored, so that a
+// redelivered event whose signal failed to store raises it again.
+func (p *Pipeline) stored(s detection.Signal) {
 	if len(p.repeats) > 100000 {
-		for k, t := range p.repeats {
-			if s.Time.Sub(t) > repeatWindow {
+		for k, r := range p.repeats {
+			if s.Time.Sub(r.t) > repeatWindow {
 				delete(p.repeats, k)
 			}
 		}
 	}
-	p.repeats[key] = s.Time
-	return false
+	if last, ok := p.repeats[repeatKey(s)]; !ok || !s.Time.Before(last.t) {
+		p.repeats[repeatKey(s)] = repeat{s.Time, s.ID}
+	}
 }
 
 // Correlate runs the correlator up to now and returns the incidents it
