@@ -27,7 +27,9 @@ type Store interface {
 	// LoadProfile returns the identity's profile, or nil when it has none.
 	LoadProfile(ctx context.Context, key string) (*Profile, error)
 	// AddFact records the fact atomically and reports whether it was new.
-	AddFact(ctx context.Context, key string, f Fact, at time.Time) (bool, error)
+	// A redelivered event (the same eventID) that first recorded the fact
+	// gets true again.
+	AddFact(ctx context.Context, key string, f Fact, at time.Time, eventID string) (bool, error)
 	// AddEvents adds n to the identity's event count.
 	AddEvents(ctx context.Context, key string, n int64, at time.Time) error
 }
@@ -174,15 +176,19 @@ func (b *Baseline) Observe(ctx context.Context, ev *cloudtrail.Event, at identit
 			continue
 		}
 		seen, ok := e.profile.Get(f)
-		if ok && ev.EventTime.Sub(seen.Last) < b.opts.TouchAfter {
+		redelivered := ok && ev.EventID != "" && seen.Event == ev.EventID
+		if ok && !redelivered && ev.EventTime.Sub(seen.Last) < b.opts.TouchAfter {
 			e.remember(f, seen.Last)
 			continue
 		}
-		added, err := b.store.AddFact(ctx, key, f, ev.EventTime)
-		if err != nil {
-			return signals, fmt.Errorf("record %s %q for %s: %w", f.Dim, f.Value, key, err)
+		added := redelivered
+		if !redelivered {
+			added, err = b.store.AddFact(ctx, key, f, ev.EventTime, ev.EventID)
+			if err != nil {
+				return signals, fmt.Errorf("record %s %q for %s: %w", f.Dim, f.Value, key, err)
+			}
 		}
-		e.profile.Add(f, ev.EventTime)
+		e.profile.Record(f, ev.EventTime, ev.EventID)
 		if !added || learning || at.InvokedBy != "" {
 			continue
 		}
@@ -250,7 +256,9 @@ func (b *Baseline) Flush(ctx context.Context) error {
 
 func (b *Baseline) learning(e *entry, now time.Time) bool {
 	p := e.profile
-	return p.Events < b.opts.LearningEvents || p.Created.IsZero() || now.Sub(p.Created) < b.opts.LearningPeriod
+	// An identity's first event is always learning, also when it is
+	// redelivered after its profile was created.
+	return p.Events < b.opts.LearningEvents || p.Created.IsZero() || !now.After(p.Created) || now.Sub(p.Created) < b.opts.LearningPeriod
 }
 
 func (b *Baseline) load(ctx context.Context, key string) (*entry, error) {
@@ -439,7 +447,7 @@ func (b *Baseline) Habitual(ctx context.Context, key, what string, at time.Time)
 		e.profile.Add(f, at)
 		return at.Sub(seen.First) >= habitAge, nil
 	}
-	added, err := b.store.AddFact(ctx, key, f, at)
+	added, err := b.store.AddFact(ctx, key, f, at, "")
 	if err != nil {
 		return false, fmt.Errorf("record %s for %s: %w", what, key, err)
 	}

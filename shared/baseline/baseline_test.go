@@ -34,9 +34,9 @@ func (m *mapStore) profile(key string) *baseline.Profile {
 	return p
 }
 
-func (m *mapStore) AddFact(_ context.Context, key string, f baseline.Fact, at time.Time) (bool, error) {
+func (m *mapStore) AddFact(_ context.Context, key string, f baseline.Fact, at time.Time, eventID string) (bool, error) {
 	m.writes++
-	return m.profile(key).Add(f, at), nil
+	return m.profile(key).Record(f, at, eventID), nil
 }
 
 func (m *mapStore) AddEvents(_ context.Context, key string, n int64, at time.Time) error {

@@ -33,6 +33,8 @@ type Fact struct {
 type Seen struct {
 	First time.Time `json:"first"`
 	Last  time.Time `json:"last"`
+	// Event is the id of the event that first recorded the fact.
+	Event string `json:"event,omitempty"`
 }
 
 // Profile is what an origin identity has used, with first and last seen.
@@ -80,6 +82,21 @@ func (p *Profile) Clone() *Profile {
 		c.Facts[d] = m
 	}
 	return &c
+}
+
+// Record is Add for the event eventID: it reports true also when the fact
+// was first recorded by that same event (a redelivery of the event that
+// discovered it).
+func (p *Profile) Record(f Fact, t time.Time, eventID string) bool {
+	if s, ok := p.Get(f); ok {
+		p.Add(f, t)
+		return eventID != "" && s.Event == eventID
+	}
+	p.Add(f, t)
+	s := p.Facts[f.Dim][f.Value]
+	s.Event = eventID
+	p.Facts[f.Dim][f.Value] = s
+	return true
 }
 
 // Add records the fact at time t in the profile (first seen kept, last seen

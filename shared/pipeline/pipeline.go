@@ -250,8 +250,8 @@ func (a storeAdapter) LoadProfile(ctx context.Context, key string) (*baseline.Pr
 	return p, err
 }
 
-func (a storeAdapter) AddFact(ctx context.Context, key string, f baseline.Fact, at time.Time) (bool, error) {
-	return a.s.AddFact(ctx, key, f, at)
+func (a storeAdapter) AddFact(ctx context.Context, key string, f baseline.Fact, at time.Time, eventID string) (bool, error) {
+	return a.s.AddFact(ctx, key, f, at, eventID)
 }
 
 func (a storeAdapter) AddEvents(ctx context.Context, key string, n int64, at time.Time) error {

@@ -81,3 +81,53 @@ func hasKind(sigs []detection.Signal, kind string) bool {
 	}
 	return false
 }
+
+// A first-seen fact recorded before the outage hit the signal write is
+// still signalled on redelivery: the store knows which event recorded it.
+func TestRedeliveryKeepsFirstSeenSignals(t *testing.T) {
+	ctx := context.Background()
+	st := &flaky{Store: memstore.New()}
+	opts := pipeline.DefaultOptions()
+	opts.Baseline.LearningEvents, opts.Baseline.LearningPeriod = 0, 0
+	p, err := pipeline.New(st, opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := call{at: friday2am, who: alice, source: "ec2.amazonaws.com", name: "DescribeInstances", region: "ap-south-1", ip: officeIP, ua: macCLI, readOnly: true}
+	ev, err := cloudtrail.Decode(c.record())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The identity exists (created by an earlier event), so the next one's
+	// facts are first-seen.
+	warm := call{at: friday2am.Add(-time.Hour), who: alice, source: "s3.amazonaws.com", name: "ListBuckets", region: "eu-west-1", ip: officeIP, ua: macCLI, readOnly: true}
+	wev, _ := cloudtrail.Decode(warm.record())
+	if _, err := p.Observe(ctx, &wev); err != nil {
+		t.Fatal(err)
+	}
+	st.down = true
+	if _, err := p.Observe(ctx, &ev); err == nil {
+		t.Fatal("Observe during the outage succeeded")
+	}
+	st.down = false
+	// A fresh detector (another Lambda instance) gets the redelivery.
+	p2, err := pipeline.New(st, opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, err := p2.Observe(ctx, &ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasKind(obs.Signals, "first-seen-region") {
+		t.Errorf("redelivery raised %v, want the first-seen-region the outage lost", kindsOfSignals(obs.Signals))
+	}
+}
+
+func kindsOfSignals(sigs []detection.Signal) []string {
+	var out []string
+	for _, s := range sigs {
+		out = append(out, s.Kind)
+	}
+	return out
+}

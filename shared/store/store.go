@@ -44,12 +44,15 @@ type Store interface {
 
 	// Profile returns a copy of the identity's profile, or ErrNotFound.
 	Profile(ctx context.Context, key string) (*baseline.Profile, error)
-	// AddFact records that the identity used the fact at time at, creating
-	// the profile if needed (its Created set to at). It reports whether the
-	// fact was new. It is atomic: when several callers add the same new fact
-	// concurrently, exactly one of them gets true. For a fact already
-	// present it advances its last-seen time.
-	AddFact(ctx context.Context, key string, f baseline.Fact, at time.Time) (added bool, err error)
+	// AddFact records that the identity used the fact at time at, in the
+	// event eventID, creating the profile if needed (its Created set to at).
+	// It reports whether the fact was new. It is atomic: when several
+	// callers add the same new fact concurrently, exactly one of them gets
+	// true. It also reports true when the fact was first recorded by the
+	// same eventID: a redelivered event gets its first-seen signal again
+	// if storing it failed the first time. For a fact already present it
+	// advances its last-seen time.
+	AddFact(ctx context.Context, key string, f baseline.Fact, at time.Time, eventID string) (added bool, err error)
 	// AddEvents adds n to the identity's event count, creating the profile
 	// if needed (its Created set to at).
 	AddEvents(ctx context.Context, key string, n int64, at time.Time) error

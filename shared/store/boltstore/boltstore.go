@@ -337,14 +337,14 @@ func (s *Store) Profile(ctx context.Context, key string) (*baseline.Profile, err
 // baseline.Profile.Add, and the profile's Created the earliest time
 // anything was added at. It costs a write transaction only when it changes
 // something.
-func (s *Store) AddFact(ctx context.Context, key string, f baseline.Fact, at time.Time) (bool, error) {
+func (s *Store) AddFact(ctx context.Context, key string, f baseline.Fact, at time.Time, eventID string) (bool, error) {
 	if key == "" {
 		return false, errors.New("add fact: empty profile key")
 	}
 	at = at.UTC()
 	fk := factKey(f)
 	// Fast path: a fact seen both before and after at changes nothing.
-	var unchanged bool
+	var unchanged, redelivered bool
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte(bucketProfiles)).Bucket([]byte(key))
 		if b == nil {
@@ -358,13 +358,14 @@ func (s *Store) AddFact(ctx context.Context, key string, f baseline.Fact, at tim
 			return err
 		}
 		unchanged = !at.Before(seen.First) && !at.After(seen.Last)
+		redelivered = eventID != "" && seen.Event == eventID
 		return nil
 	})
 	if err != nil {
 		return false, fmt.Errorf("add fact %s %q to profile %s: %w", f.Dim, f.Value, key, err)
 	}
 	if unchanged {
-		return false, nil
+		return redelivered, nil
 	}
 
 	var added bool
@@ -381,10 +382,11 @@ func (s *Store) AddFact(ctx context.Context, key string, f baseline.Fact, at tim
 		switch err := getJSON(b, fk, &seen); {
 		case errors.Is(err, store.ErrNotFound):
 			added = true
-			seen = baseline.Seen{First: at, Last: at}
+			seen = baseline.Seen{First: at, Last: at, Event: eventID}
 		case err != nil:
 			return err
 		default:
+			added = eventID != "" && seen.Event == eventID
 			if at.Before(seen.First) {
 				seen.First = at
 			}

@@ -54,7 +54,7 @@ func TestReopenKeepsData(t *testing.T) {
 	if err := s.PutKey(ctx, key); err != nil {
 		t.Fatalf("PutKey: %v", err)
 	}
-	if _, err := s.AddFact(ctx, origin.Key(), fact, now); err != nil {
+	if _, err := s.AddFact(ctx, origin.Key(), fact, now, ""); err != nil {
 		t.Fatalf("AddFact: %v", err)
 	}
 	if err := s.AddEvents(ctx, origin.Key(), 42, now); err != nil {
@@ -102,7 +102,7 @@ func TestReopenKeepsData(t *testing.T) {
 	if d := cmp.Diff(wantProfile, gotProfile, opts); d != "" {
 		t.Errorf("Profile mismatch (-want +got):\n%s", d)
 	}
-	if added, err := s.AddFact(ctx, origin.Key(), fact, now); err != nil || added {
+	if added, err := s.AddFact(ctx, origin.Key(), fact, now, ""); err != nil || added {
 		t.Errorf("AddFact of a known fact = %t, %v; want false, nil", added, err)
 	}
 
@@ -319,7 +319,7 @@ func writeState(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.AddFact(t.Context(), "k", baseline.Fact{Dim: baseline.DimAPI, Value: "v"}, time.Unix(0, 0)); err != nil {
+	if _, err := s.AddFact(t.Context(), "k", baseline.Fact{Dim: baseline.DimAPI, Value: "v"}, time.Unix(0, 0), ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {

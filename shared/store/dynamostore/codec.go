@@ -45,6 +45,7 @@ const (
 	attrVal      = "val"      // a fact's value
 	attrFirst    = "first"    // a fact's first seen time
 	attrLast     = "last"     // a fact's last seen time
+	attrEvent    = "event"    // the id of the event that first recorded a fact
 	attrCreated  = "created"  // the earliest AddEvents time of a profile
 	attrEvents   = "events"   // a profile's event count
 	attrAt       = "at"       // a watermark's time

@@ -161,7 +161,7 @@ func (s *Store) Profile(ctx context.Context, key string) (*baseline.Profile, err
 				vals = make(map[string]baseline.Seen)
 				p.Facts[dim] = vals
 			}
-			vals[getS(it, attrVal)] = baseline.Seen{First: first, Last: last}
+			vals[getS(it, attrVal)] = baseline.Seen{First: first, Last: last, Event: getS(it, attrEvent)}
 			// Created is the earliest time anything was added at.
 			if p.Created.IsZero() || first.Before(p.Created) {
 				p.Created = first
@@ -181,7 +181,7 @@ func (s *Store) Profile(ctx context.Context, key string) (*baseline.Profile, err
 // AddFact records the fact at time at with one UpdateItem on the fact's
 // item (two when at is earlier than its first seen time), and reports
 // whether the fact was new.
-func (s *Store) AddFact(ctx context.Context, key string, f baseline.Fact, at time.Time) (bool, error) {
+func (s *Store) AddFact(ctx context.Context, key string, f baseline.Fact, at time.Time, eventID string) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
@@ -198,25 +198,26 @@ func (s *Store) AddFact(ctx context.Context, key string, f baseline.Fact, at tim
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           s.table,
 		Key:                                 k,
-		UpdateExpression:                    aws.String("SET #first = if_not_exists(#first, :t), #last = :t, #dim = :dim, #val = :val"),
+		UpdateExpression:                    aws.String("SET #first = if_not_exists(#first, :t), #last = :t, #dim = :dim, #val = :val, #event = if_not_exists(#event, :ev)"),
 		ConditionExpression:                 aws.String("attribute_not_exists(#pk) OR #last < :t"),
-		ExpressionAttributeNames:            names(AttrPK, attrFirst, attrLast, attrDim, attrVal),
-		ExpressionAttributeValues:           item{":t": t, ":dim": str(string(f.Dim)), ":val": str(f.Value)},
+		ExpressionAttributeNames:            names(AttrPK, attrFirst, attrLast, attrDim, attrVal, attrEvent),
+		ExpressionAttributeValues:           item{":t": t, ":dim": str(string(f.Dim)), ":val": str(f.Value), ":ev": str(eventID)},
 		ReturnValues:                        types.ReturnValueAllOld,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	err = mapErr(ctx, "AddFact", err)
 	if err == nil {
-		return len(out.Attributes) == 0, nil
+		return len(out.Attributes) == 0 || sameEvent(out.Attributes, eventID), nil
 	}
 	cf, ok := asConditionFailed(err)
 	if !ok {
 		return false, err
 	}
+	redelivered := sameEvent(cf.old, eventID)
 	// The fact exists and was last seen at or after at: only its first
 	// seen time may need to move back.
 	if first, err := getTime(cf.old, attrFirst); err == nil && !first.After(at) {
-		return false, nil
+		return redelivered, nil
 	}
 	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 s.table,
@@ -751,4 +752,13 @@ func decode(it item, v any) error {
 		return fmt.Errorf("no %s attribute", attrData)
 	}
 	return json.Unmarshal([]byte(data.Value), v)
+}
+
+// sameEvent reports whether a fact item was first recorded by eventID.
+func sameEvent(old item, eventID string) bool {
+	if eventID == "" {
+		return false
+	}
+	v, ok := old[attrEvent].(*types.AttributeValueMemberS)
+	return ok && v.Value == eventID
 }

@@ -91,7 +91,7 @@ func storeCalls(ctx context.Context, s store.Store) map[string]func() error {
 		"LookupKey": func() error { _, err := s.LookupKey(ctx, "ASIAINJECT", at); return err },
 		"Profile":   func() error { _, err := s.Profile(ctx, origin.Key()); return err },
 		"AddFact": func() error {
-			_, err := s.AddFact(ctx, origin.Key(), baseline.Fact{Dim: baseline.DimRegion, Value: "eu-west-1"}, at)
+			_, err := s.AddFact(ctx, origin.Key(), baseline.Fact{Dim: baseline.DimRegion, Value: "eu-west-1"}, at, "")
 			return err
 		},
 		"AddEvents":        func() error { return s.AddEvents(ctx, origin.Key(), 1, at) },

@@ -79,18 +79,18 @@ func TestRequestsPerOperation(t *testing.T) {
 		want int
 		call func() error
 	}{
-		{"AddFact new", 1, func() error { _, err := s.AddFact(ctx, key, fact, base.Add(time.Minute)); return err }},
-		{"AddFact existing, later", 1, func() error { _, err := s.AddFact(ctx, key, fact, base.Add(2*time.Minute)); return err }},
-		{"AddFact existing, same time", 1, func() error { _, err := s.AddFact(ctx, key, fact, base.Add(2*time.Minute)); return err }},
-		{"AddFact existing, within first–last", 1, func() error { _, err := s.AddFact(ctx, key, fact, base.Add(90*time.Second)); return err }},
-		{"AddFact existing, before first seen", 2, func() error { _, err := s.AddFact(ctx, key, fact, base); return err }},
+		{"AddFact new", 1, func() error { _, err := s.AddFact(ctx, key, fact, base.Add(time.Minute), ""); return err }},
+		{"AddFact existing, later", 1, func() error { _, err := s.AddFact(ctx, key, fact, base.Add(2*time.Minute), ""); return err }},
+		{"AddFact existing, same time", 1, func() error { _, err := s.AddFact(ctx, key, fact, base.Add(2*time.Minute), ""); return err }},
+		{"AddFact existing, within first–last", 1, func() error { _, err := s.AddFact(ctx, key, fact, base.Add(90*time.Second), ""); return err }},
+		{"AddFact existing, before first seen", 2, func() error { _, err := s.AddFact(ctx, key, fact, base, ""); return err }},
 		{"AddEvents", 1, func() error { return s.AddEvents(ctx, key, 10, base.Add(time.Hour)) }},
 		{"AddEvents, before created", 2, func() error { return s.AddEvents(ctx, key, 10, base) }},
 		{"Profile (1 fact)", 1, func() error { _, err := s.Profile(ctx, key); return err }},
 		{"200 AddFact new (8 dimensions × 25)", 200, func() error {
 			for _, d := range baseline.Dimensions[:8] {
 				for v := range 25 {
-					if _, err := s.AddFact(ctx, key, baseline.Fact{Dim: d, Value: fmt.Sprint(v)}, base); err != nil {
+					if _, err := s.AddFact(ctx, key, baseline.Fact{Dim: d, Value: fmt.Sprint(v)}, base, ""); err != nil {
 						return err
 					}
 				}

@@ -126,7 +126,7 @@ func (s *Store) Profile(ctx context.Context, key string) (*baseline.Profile, err
 
 // AddFact records the fact at time at with baseline.Profile.Add, creating
 // the profile if needed, and reports whether the fact was new.
-func (s *Store) AddFact(ctx context.Context, key string, f baseline.Fact, at time.Time) (bool, error) {
+func (s *Store) AddFact(ctx context.Context, key string, f baseline.Fact, at time.Time, eventID string) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
@@ -135,7 +135,7 @@ func (s *Store) AddFact(ctx context.Context, key string, f baseline.Fact, at tim
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.profile(key).Add(f, at.UTC()), nil
+	return s.profile(key).Record(f, at.UTC(), eventID), nil
 }
 
 // AddEvents adds n to the identity's event count, creating the profile if

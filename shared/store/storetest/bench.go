@@ -30,12 +30,12 @@ func Benchmark(b *testing.B, newStore func(b *testing.B) store.Store) {
 		})
 		for _, d := range baseline.Dimensions {
 			for v := range 25 {
-				if _, err := s.AddFact(b.Context(), key, baseline.Fact{Dim: d, Value: fmt.Sprint(v)}, base); err != nil {
+				if _, err := s.AddFact(b.Context(), key, baseline.Fact{Dim: d, Value: fmt.Sprint(v)}, base, ""); err != nil {
 					b.Fatalf("AddFact: %v", err)
 				}
 			}
 		}
-		if _, err := s.AddFact(b.Context(), key, fact, base); err != nil {
+		if _, err := s.AddFact(b.Context(), key, fact, base, ""); err != nil {
 			b.Fatalf("AddFact: %v", err)
 		}
 		return s
@@ -45,7 +45,7 @@ func Benchmark(b *testing.B, newStore func(b *testing.B) store.Store) {
 		s := open(b)
 		ctx := b.Context()
 		for b.Loop() {
-			if _, err := s.AddFact(ctx, key, fact, base); err != nil {
+			if _, err := s.AddFact(ctx, key, fact, base, ""); err != nil {
 				b.Fatalf("AddFact: %v", err)
 			}
 		}
@@ -56,7 +56,7 @@ func Benchmark(b *testing.B, newStore func(b *testing.B) store.Store) {
 		at := base
 		for b.Loop() {
 			at = at.Add(time.Millisecond)
-			if _, err := s.AddFact(ctx, key, fact, at); err != nil {
+			if _, err := s.AddFact(ctx, key, fact, at, ""); err != nil {
 				b.Fatalf("AddFact: %v", err)
 			}
 		}

@@ -13,12 +13,37 @@ import (
 // concurrent callers.
 func firstSeenCases() []testCase {
 	return []testCase{
+		{"the event that first recorded a fact is told so again on redelivery", func(t *testing.T, f *fixture) {
+			key := f.key("p")
+			fact := baseline.Fact{Dim: baseline.DimRegion, Value: "ap-south-1"}
+			for _, c := range []struct {
+				event string
+				at    time.Duration
+				want  bool
+			}{
+				{"discoverer", time.Hour, true},
+				{"discoverer", time.Hour, true},      // redelivered, same time
+				{"other", 2 * time.Hour, false},      // a later event
+				{"discoverer", time.Hour, true},      // redelivered after the other
+				{"", 3 * time.Hour, false},           // no event id
+				{"another", 30 * time.Minute, false}, // earlier, not the discoverer
+				{"discoverer", 4 * time.Hour, true},  // even at another time
+			} {
+				got, err := f.s.AddFact(f.ctx, key, fact, f.at(c.at), c.event)
+				if err != nil {
+					t.Fatalf("AddFact(%s): %v", c.event, err)
+				}
+				if got != c.want {
+					t.Errorf("AddFact by %q at %v = %v, want %v", c.event, c.at, got, c.want)
+				}
+			}
+		}},
 		{"same new fact from many goroutines is added once", func(t *testing.T, f *fixture) {
 			key := f.key("p")
 			fact := baseline.Fact{Dim: baseline.DimNetwork, Value: "203.0.113.0/24"}
 			var added atomic.Int32
 			concurrently(goroutines, func(i int) {
-				ok, err := f.s.AddFact(f.ctx, key, fact, f.at(time.Duration(i)*time.Millisecond))
+				ok, err := f.s.AddFact(f.ctx, key, fact, f.at(time.Duration(i)*time.Millisecond), "")
 				if err != nil {
 					t.Errorf("AddFact: %v", err)
 				}
@@ -45,7 +70,7 @@ func firstSeenCases() []testCase {
 			concurrently(goroutines, func(i int) {
 				for j := range perGoroutine {
 					fact := baseline.Fact{Dim: baseline.DimAPI, Value: fmt.Sprintf("api-%d-%d", i, j)}
-					ok, err := f.s.AddFact(f.ctx, key, fact, f.at(time.Hour))
+					ok, err := f.s.AddFact(f.ctx, key, fact, f.at(time.Hour), "")
 					if err != nil {
 						t.Errorf("AddFact(%v): %v", fact, err)
 					}

@@ -32,7 +32,7 @@ func contextCases() []testCase {
 				{"PutKey", func() error { return f.s.PutKey(ctx, f.issuedKey("ASIA", f.at(time.Hour))) }},
 				{"LookupKey", func() error { _, err := f.s.LookupKey(ctx, f.key("ASIA"), f.at(0)); return err }},
 				{"Profile", func() error { _, err := f.s.Profile(ctx, key); return err }},
-				{"AddFact", func() error { _, err := f.s.AddFact(ctx, key, fact, f.at(time.Hour)); return err }},
+				{"AddFact", func() error { _, err := f.s.AddFact(ctx, key, fact, f.at(time.Hour), ""); return err }},
 				{"AddEvents", func() error { return f.s.AddEvents(ctx, key, 1, f.at(0)) }},
 				{"PutSignal", func() error { _, err := f.s.PutSignal(ctx, sig, f.at(time.Hour)); return err }},
 				{"Signals", func() error { _, err := f.s.Signals(ctx, store.SignalQuery{Identity: f.alice().Key()}); return err }},
@@ -72,7 +72,7 @@ func invalidInputCases() []testCase {
 				call func() error
 			}{
 				{"PutKey", func() error { return f.s.PutKey(f.ctx, noKey) }},
-				{"AddFact", func() error { _, err := f.s.AddFact(f.ctx, "", fact, f.at(0)); return err }},
+				{"AddFact", func() error { _, err := f.s.AddFact(f.ctx, "", fact, f.at(0), ""); return err }},
 				{"AddEvents", func() error { return f.s.AddEvents(f.ctx, "", 1, f.at(0)) }},
 				{"PutSignal", func() error { _, err := f.s.PutSignal(f.ctx, noID, f.at(time.Hour)); return err }},
 				{"AdvanceWatermark", func() error { _, err := f.s.AdvanceWatermark(f.ctx, "", f.at(0)); return err }},

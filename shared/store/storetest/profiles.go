@@ -150,7 +150,7 @@ func profileCases() []testCase {
 // not report wantAdded.
 func mustAddFact(t *testing.T, f *fixture, key string, fact baseline.Fact, at time.Time, wantAdded bool) {
 	t.Helper()
-	added, err := f.s.AddFact(f.ctx, key, fact, at)
+	added, err := f.s.AddFact(f.ctx, key, fact, at, "")
 	if err != nil {
 		t.Fatalf("AddFact(%s, %v, %v): %v", key, fact, at, err)
 	}
