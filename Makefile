@@ -11,7 +11,7 @@ BIN       := $(CURDIR)/.bin
 SHARED    ?= $(abspath $(CURDIR)/../shared)
 DATASETS  ?= $(SHARED)/datasets
 VULNDB    ?= $(SHARED)/vulndb
-FUZZTIME  ?= 10s
+FUZZTIME  ?= 20000x
 
 STATICCHECK_VERSION := v0.8.2
 GOVULNCHECK_VERSION := v1.9.0
@@ -47,7 +47,7 @@ race: ## the Go tests under the race detector
 	$(GO) test -count=1 -race ./...
 
 .PHONY: fuzz
-fuzz: ## a short run of every fuzz target (FUZZTIME each)
+fuzz: ## a short run of every fuzz target (FUZZTIME each: a count of inputs, or a duration such as 60s)
 	@for spec in \
 		./shared/cloudtrail:FuzzDecode \
 		./shared/cloudtrail:FuzzReader \
