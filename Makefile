@@ -40,7 +40,7 @@ test: lint fuzz unit ## everything CI runs: lint, vet, vulnerabilities, tests, s
 
 .PHONY: unit
 unit: ## the Go tests, with moto's AWS emulator on a free loopback port (stopped afterwards)
-	tests/emulator/with-moto $(GO) test -count=1 ./...
+	tests/emulator/with-moto $(GO) test -count=1 -timeout 30m ./...
 
 .PHONY: race
 race: ## the Go tests under the race detector
