@@ -2,7 +2,6 @@ package tests
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -15,9 +14,6 @@ import (
 
 	"github.com/trailhound/trailhound/shared/detection"
 	"github.com/trailhound/trailhound/shared/incident"
-	"github.com/trailhound/trailhound/shared/pipeline"
-	"github.com/trailhound/trailhound/shared/replay"
-	"github.com/trailhound/trailhound/shared/store/memstore"
 )
 
 // TestDemoStory replays events/demo, the shipped six-day scenario, and
@@ -28,20 +24,8 @@ import (
 func TestDemoStory(t *testing.T) {
 	dir := filepath.Join("..", "events", "demo")
 	truth := groundTruth(t, filepath.Join(dir, "ground-truth.txt"))
-	p, err := pipeline.New(memstore.New(), pipeline.DefaultOptions(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stream, err := replay.Open([]string{dir}, replay.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stream.Close()
-	res, err := p.Run(context.Background(), stream, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep := stream.Report()
+	res := replayPipeline(t, dir)
+	rep := res.report
 	if rep.SkippedRecords() != 0 || rep.Events != 13347 {
 		t.Fatalf("replayed %d events, skipped %v; want 13347, none skipped", rep.Events, rep.Skipped)
 	}
@@ -55,7 +39,7 @@ func TestDemoStory(t *testing.T) {
 		kaliCLI = "aws-cli/1.29.62 Python/3.11.6 Linux/6.5.0-kali3-amd64 botocore/1.31.62"
 	)
 	var got []string
-	for _, inc := range res.Incidents {
+	for _, inc := range res.incidents {
 		got = append(got, inc.Policy+" "+inc.Severity.String()+" "+inc.Identity.Origin)
 	}
 	want := []string{
@@ -71,7 +55,7 @@ func TestDemoStory(t *testing.T) {
 
 	attackStart := time.Date(2026, 11, 21, 2, 10, 0, 0, time.UTC)
 	attackEnd := time.Date(2026, 11, 21, 2, 50, 0, 0, time.UTC)
-	for _, inc := range res.Incidents {
+	for _, inc := range res.incidents {
 		t.Run(inc.Policy, func(t *testing.T) {
 			id := inc.Identity
 			if id.Type != "IdentityCenterUser" || id.Name != "chris@corp.ai" || !id.Resolved || id.Key != chris {
@@ -102,7 +86,7 @@ func TestDemoStory(t *testing.T) {
 		})
 	}
 
-	backdoor := res.Incidents[slices.IndexFunc(res.Incidents, func(i incident.Incident) bool { return i.Policy == "lambda-backdoor" })]
+	backdoor := res.incidents[slices.IndexFunc(res.incidents, func(i incident.Incident) bool { return i.Policy == "lambda-backdoor" })]
 	if backdoor.Severity != detection.Critical {
 		t.Errorf("lambda-backdoor severity %s", backdoor.Severity)
 	}
@@ -143,7 +127,7 @@ func TestDemoStory(t *testing.T) {
 		t.Errorf("plan does not address the Identity Center session")
 	}
 
-	escalation := res.Incidents[slices.IndexFunc(res.Incidents, func(i incident.Incident) bool { return i.Policy == "privilege-escalation" })]
+	escalation := res.incidents[slices.IndexFunc(res.incidents, func(i incident.Incident) bool { return i.Policy == "privilege-escalation" })]
 	if !slices.ContainsFunc(escalation.Actions, func(a incident.Action) bool {
 		return a.Action == "deactivate-access-key" && strings.HasPrefix(a.Target, "AKIA")
 	}) {

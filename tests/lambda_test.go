@@ -27,7 +27,6 @@ import (
 	"github.com/trailhound/trailhound/shared/replay"
 	"github.com/trailhound/trailhound/shared/store"
 	"github.com/trailhound/trailhound/shared/store/dynamostore"
-	"github.com/trailhound/trailhound/shared/store/memstore"
 )
 
 // envelope wraps a record as EventBridge delivers it to the detector.
@@ -165,24 +164,12 @@ func TestLambdaPathEqualsReplay(t *testing.T) {
 
 func replayIncidents(t *testing.T, dir string) []incident.Incident {
 	t.Helper()
-	p, err := pipeline.New(memstore.New(), pipeline.DefaultOptions(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := replay.Open([]string{dir}, replay.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	res, err := p.Run(context.Background(), s, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Incidents) == 0 {
+	incs := replayPipeline(t, dir).incidents
+	if len(incs) == 0 {
 		t.Fatal("replay found no incidents")
 	}
-	sortIncidents(res.Incidents)
-	return res.Incidents
+	sortIncidents(incs)
+	return incs
 }
 
 func sortIncidents(incs []incident.Incident) {

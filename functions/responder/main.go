@@ -4,6 +4,7 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"os"
 
@@ -15,11 +16,10 @@ import (
 )
 
 func main() {
-	s, err := config.Load(os.Getenv, config.Need{})
+	rt, err := handler.Boot(context.Background(), config.Need{})
 	if err != nil {
 		slog.Error("responder init failed", "error", err)
 		os.Exit(1)
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: s.LogLevel}))
-	lambda.Start(handler.NewResponder(response.Planner{}, log).Handle)
+	lambda.Start(handler.NewResponder(response.Planner{}, rt.Log).Handle)
 }
