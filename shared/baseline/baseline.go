@@ -122,17 +122,6 @@ func Kinds() []string {
 type entry struct {
 	profile *Profile
 	pending int64 // events not yet written
-	// recent remembers facts checked lately, with the last-seen time the
-	// profile had for them, so that an identity repeating itself costs no
-	// profile lookups (most of its events share region, network, tool,
-	// account, hour and day).
-	recent [8]recentFact
-	next   int
-}
-
-type recentFact struct {
-	fact Fact
-	last time.Time
 }
 
 // Baseline checks events against their identity's profile.
@@ -140,9 +129,11 @@ type Baseline struct {
 	store Store
 	opts  Options
 	cache map[string]*entry
-	// Memoised fact values: user-agent families and API names recur.
+	// Memoised fact values: user-agent families, API names and the roles
+	// of sessions recur from event to event.
 	agents map[string]string
 	apis   map[string]map[string]string
+	roles  map[string]string
 }
 
 // New returns a Baseline over the store.
@@ -151,7 +142,7 @@ func New(s Store, opts Options) (*Baseline, error) {
 		return nil, err
 	}
 	return &Baseline{store: s, opts: opts, cache: make(map[string]*entry),
-		agents: make(map[string]string), apis: make(map[string]map[string]string)}, nil
+		agents: make(map[string]string), apis: make(map[string]map[string]string), roles: make(map[string]string)}, nil
 }
 
 // Observe records the event in its identity's profile and returns a signal
@@ -172,13 +163,9 @@ func (b *Baseline) Observe(ctx context.Context, ev *cloudtrail.Event, at identit
 	var signals []detection.Signal
 	var facts [12]Fact
 	for _, f := range b.facts(ev, at, facts[:0]) {
-		if e.fresh(f, ev.EventTime, b.opts.TouchAfter) {
-			continue
-		}
 		seen, ok := e.profile.Get(f)
 		redelivered := ok && ev.EventID != "" && seen.Event == ev.EventID
 		if ok && !redelivered && ev.EventTime.Sub(seen.Last) < b.opts.TouchAfter {
-			e.remember(f, seen.Last)
 			continue
 		}
 		added := redelivered
@@ -212,23 +199,6 @@ func (b *Baseline) Observe(ctx context.Context, ev *cloudtrail.Event, at identit
 		e.pending = 0
 	}
 	return signals, nil
-}
-
-// fresh reports whether f was checked lately and is known, seen within
-// touch of now.
-func (e *entry) fresh(f Fact, now time.Time, touch time.Duration) bool {
-	for i := range e.recent {
-		r := &e.recent[i]
-		if r.fact == f {
-			return now.Sub(r.last) < touch
-		}
-	}
-	return false
-}
-
-func (e *entry) remember(f Fact, last time.Time) {
-	e.recent[e.next] = recentFact{f, last}
-	e.next = (e.next + 1) % len(e.recent)
 }
 
 // Profile returns the cached profile of an identity, loading it if needed.
@@ -306,10 +276,22 @@ func newSignal(ev *cloudtrail.Event, at identity.Attribution, k kind, f Fact) de
 	return s
 }
 
-// facts is Facts with the user-agent family and API name memoised.
+// memoSize bounds each memo of fact values; a full memo is cleared.
+const memoSize = 20000
+
+// facts appends the baseline facts of an event to dst: those of the call,
+// and the roles its identity works through.
 func (b *Baseline) facts(ev *cloudtrail.Event, at identity.Attribution, dst []Fact) []Fact {
 	for _, hop := range at.Origin.Chain[min(1, len(at.Origin.Chain)):] {
-		if role := identity.RoleARNFromSession(hop); role != "" {
+		role, ok := b.roles[hop]
+		if !ok {
+			role = identity.RoleARNFromSession(hop)
+			if len(b.roles) >= memoSize {
+				clear(b.roles)
+			}
+			b.roles[hop] = role
+		}
+		if role != "" {
 			dst = append(dst, Fact{DimRole, role})
 		}
 	}
@@ -337,7 +319,7 @@ func (b *Baseline) facts(ev *cloudtrail.Event, at identity.Attribution, dst []Fa
 	ua, ok := b.agents[ev.UserAgent]
 	if !ok {
 		ua = UserAgentFamily(ev.UserAgent)
-		if len(b.agents) >= 20000 {
+		if len(b.agents) >= memoSize {
 			clear(b.agents)
 		}
 		b.agents[ev.UserAgent] = ua
@@ -345,11 +327,6 @@ func (b *Baseline) facts(ev *cloudtrail.Event, at identity.Attribution, dst []Fa
 	if ua != "" {
 		dst = append(dst, Fact{DimUserAgent, ua})
 	}
-	return appendTimeFacts(ev, dst)
-}
-
-// appendTimeFacts appends the account, hour and day facts.
-func appendTimeFacts(ev *cloudtrail.Event, dst []Fact) []Fact {
 	if a := ev.Account(); a != "" {
 		dst = append(dst, Fact{DimAccount, a})
 	}
@@ -359,30 +336,6 @@ func appendTimeFacts(ev *cloudtrail.Event, dst []Fact) []Fact {
 		dst = append(dst, Fact{DimDay, t.Format(time.DateOnly)})
 	}
 	return dst
-}
-
-// Facts appends the baseline facts of an event to dst: those of the call,
-// and the roles its identity works through.
-func Facts(ev *cloudtrail.Event, at identity.Attribution, dst []Fact) []Fact {
-	for _, hop := range at.Origin.Chain[min(1, len(at.Origin.Chain)):] {
-		if role := identity.RoleARNFromSession(hop); role != "" {
-			dst = append(dst, Fact{DimRole, role})
-		}
-	}
-	if ev.EventSource != "" {
-		dst = append(dst, Fact{DimService, ev.EventSource})
-		dst = append(dst, Fact{DimAPI, ev.Service() + ":" + ev.EventName})
-	}
-	if ev.AWSRegion != "" {
-		dst = append(dst, Fact{DimRegion, ev.AWSRegion})
-	}
-	if n := Network(ev.SourceIPAddress); n != "" {
-		dst = append(dst, Fact{DimNetwork, n})
-	}
-	if ua := UserAgentFamily(ev.UserAgent); ua != "" {
-		dst = append(dst, Fact{DimUserAgent, ua})
-	}
-	return appendTimeFacts(ev, dst)
 }
 
 var hours = func() (h [24]string) {

@@ -84,24 +84,17 @@ func (p *Profile) Clone() *Profile {
 	return &c
 }
 
-// Record is Add for the event eventID: it reports true also when the fact
-// was first recorded by that same event (a redelivery of the event that
-// discovered it).
-func (p *Profile) Record(f Fact, t time.Time, eventID string) bool {
-	if s, ok := p.Get(f); ok {
-		p.Add(f, t)
-		return eventID != "" && s.Event == eventID
-	}
-	p.Add(f, t)
-	s := p.Facts[f.Dim][f.Value]
-	s.Event = eventID
-	p.Facts[f.Dim][f.Value] = s
-	return true
-}
-
 // Add records the fact at time t in the profile (first seen kept, last seen
 // advanced) and reports whether it was new.
 func (p *Profile) Add(f Fact, t time.Time) bool {
+	return p.Record(f, t, "")
+}
+
+// Record is Add in the event eventID: the event that first records a fact
+// is remembered with it, and Record reports true also when the fact was
+// first recorded by that same event (a redelivery of the event that
+// discovered it).
+func (p *Profile) Record(f Fact, t time.Time, eventID string) bool {
 	if p.Facts == nil {
 		p.Facts = make(map[Dimension]map[string]Seen)
 	}
@@ -115,7 +108,7 @@ func (p *Profile) Add(f Fact, t time.Time) bool {
 	}
 	s, ok := vals[f.Value]
 	if !ok {
-		vals[f.Value] = Seen{First: t, Last: t}
+		vals[f.Value] = Seen{First: t, Last: t, Event: eventID}
 		return true
 	}
 	if t.After(s.Last) {
@@ -125,5 +118,5 @@ func (p *Profile) Add(f Fact, t time.Time) bool {
 		s.First = t
 	}
 	vals[f.Value] = s
-	return false
+	return eventID != "" && s.Event == eventID
 }

@@ -105,7 +105,7 @@ var ruleID = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 // Catalogue is a validated set of rules indexed by event source and name.
 type Catalogue struct {
 	rules   []Rule
-	index   map[string][]int
+	index   map[eventKey][]int
 	regexps map[string]*regexp.Regexp
 	preds   map[string]Predicate
 	// memo caches pattern matches on short values: user agents and the
@@ -113,6 +113,9 @@ type Catalogue struct {
 	mu   sync.Mutex
 	memo map[memoKey]bool
 }
+
+// eventKey indexes rules by event source and name.
+type eventKey struct{ source, name string }
 
 type memoKey struct {
 	re    *regexp.Regexp
@@ -129,18 +132,15 @@ func (c *Catalogue) matchString(re *regexp.Regexp, s string) bool {
 	}
 	k := memoKey{re, s}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	v, ok := c.memo[k]
-	c.mu.Unlock()
-	if ok {
-		return v
+	if !ok {
+		v = re.MatchString(s)
+		if len(c.memo) >= maxMemo {
+			clear(c.memo)
+		}
+		c.memo[k] = v
 	}
-	v = re.MatchString(s)
-	c.mu.Lock()
-	if len(c.memo) >= maxMemo {
-		clear(c.memo)
-	}
-	c.memo[k] = v
-	c.mu.Unlock()
 	return v
 }
 
@@ -148,7 +148,7 @@ func (c *Catalogue) matchString(re *regexp.Regexp, s string) bool {
 // rationale, a source and events, known ops and predicates, compilable
 // patterns) and indexes them. It reports every problem at once.
 func NewCatalogue(rules []Rule, preds map[string]Predicate) (*Catalogue, error) {
-	c := &Catalogue{rules: rules, index: map[string][]int{}, regexps: map[string]*regexp.Regexp{}, preds: preds, memo: map[memoKey]bool{}}
+	c := &Catalogue{rules: rules, index: map[eventKey][]int{}, regexps: map[string]*regexp.Regexp{}, preds: preds, memo: map[memoKey]bool{}}
 	var problems []string
 	seen := map[string]bool{}
 	for i, r := range rules {
@@ -209,7 +209,7 @@ func NewCatalogue(rules []Rule, preds map[string]Predicate) (*Catalogue, error) 
 			}
 		}
 		for _, e := range r.Events {
-			k := r.Source + "|" + e
+			k := eventKey{r.Source, e}
 			c.index[k] = append(c.index[k], i)
 		}
 	}
@@ -236,7 +236,7 @@ func (c *Catalogue) Rule(id string) (Rule, bool) {
 // Evaluate returns the signals the rules raise for one event. Only the
 // rules indexed under the event's source and name are checked.
 func (c *Catalogue) Evaluate(ev *cloudtrail.Event, at identity.Attribution) []Signal {
-	idx := c.index[ev.EventSource+"|"+ev.EventName]
+	idx := c.index[eventKey{ev.EventSource, ev.EventName}]
 	if len(idx) == 0 {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -158,6 +159,7 @@ func (c *Correlator) correlateOnce(ctx context.Context, key string, now time.Tim
 		return nil, fmt.Errorf("read open incidents of %s: %w", key, err)
 	}
 	var changed []Incident
+	latest := signals[len(signals)-1].Time
 	for i := range c.policies {
 		p := &c.policies[i]
 		var prev *Incident
@@ -166,11 +168,7 @@ func (c *Correlator) correlateOnce(ctx context.Context, key string, now time.Tim
 				prev = &open[j]
 			}
 		}
-		latest := signals[len(signals)-1].Time
-		start, _ := slices.BinarySearchFunc(signals, latest.Add(-p.Window), func(s detection.Signal, t time.Time) int {
-			return s.Time.Compare(t)
-		})
-		window := signals[start:]
+		window := since(signals, latest.Add(-p.Window))
 		current := prev
 		if prev != nil {
 			// Signals after the quiet period of the last incident start a
@@ -179,19 +177,10 @@ func (c *Correlator) correlateOnce(ctx context.Context, key string, now time.Tim
 			for _, r := range prev.Signals {
 				known[r.ID] = true
 			}
-			first := -1
-			for i, s := range window {
-				if !known[s.ID] {
-					first = i
-					break
-				}
-			}
+			first := slices.IndexFunc(window, func(s detection.Signal) bool { return !known[s.ID] })
 			if first >= 0 && window[first].Time.After(prev.LastSeen.Add(c.opts.Quiet)) {
 				current = nil
-				cut, _ := slices.BinarySearchFunc(window, prev.LastSeen.Add(time.Nanosecond), func(s detection.Signal, t time.Time) int {
-					return s.Time.Compare(t)
-				})
-				window = window[cut:]
+				window = since(window, prev.LastSeen.Add(time.Nanosecond))
 			}
 		}
 		used := p.match(window)
@@ -210,6 +199,12 @@ func (c *Correlator) correlateOnce(ctx context.Context, key string, now time.Tim
 		changed = append(changed, inc)
 	}
 	return changed, nil
+}
+
+// since returns the signals (ordered by time) at or after t.
+func since(signals []detection.Signal, t time.Time) []detection.Signal {
+	i, _ := slices.BinarySearchFunc(signals, t, func(s detection.Signal, t time.Time) int { return s.Time.Compare(t) })
+	return signals[i:]
 }
 
 // build merges the signals into the open incident (or a new one) and
@@ -233,7 +228,7 @@ func (c *Correlator) build(p *Policy, current *Incident, used []detection.Signal
 		inc.Signals = append(inc.Signals, ref(s))
 		inc.Resources = mergeResources(inc.Resources, s.Resources)
 		inc.Resources = mergeResources(inc.Resources, chainResources(s))
-		inc.Attack = mergeStrings(inc.Attack, s.Attack)
+		inc.Attack = mergeStrings(inc.Attack, s.Attack...)
 		inc.addSignalFacts(s)
 		if inc.FirstSeen.IsZero() || s.Time.Before(inc.FirstSeen) {
 			inc.FirstSeen = s.Time
@@ -258,7 +253,7 @@ func (c *Correlator) build(p *Policy, current *Incident, used []detection.Signal
 		return cmp.Or(cmp.Compare(len(b), len(a)), slices.Compare(a, b))
 	})
 	inc.Severity = max(inc.Severity, p.Severity)
-	inc.Attack = mergeStrings(p.Attack, inc.Attack)
+	inc.Attack = mergeStrings(p.Attack, inc.Attack...)
 	slices.SortStableFunc(inc.Signals, func(a, b SignalRef) int {
 		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.ID, b.ID))
 	})
@@ -287,29 +282,18 @@ func (inc *Incident) addSignalFacts(s detection.Signal) {
 	if s.ErrorCode != "" {
 		f.Errors++
 	}
-	f.Regions = mergeStrings(f.Regions, []string{s.Region})
-	f.Services = mergeStrings(f.Services, []string{s.EventSource})
-	f.APIs = mergeStrings(f.APIs, []string{strings.TrimSuffix(s.EventSource, ".amazonaws.com") + ":" + s.EventName})
-	f.SourceIPs = mergeStrings(f.SourceIPs, []string{s.SourceIP})
-	f.UserAgents = mergeStrings(f.UserAgents, []string{s.UserAgent})
-	if n, ok := s.Facts["events"]; ok {
+	f.Regions = mergeStrings(f.Regions, s.Region)
+	f.Services = mergeStrings(f.Services, s.EventSource)
+	f.APIs = mergeStrings(f.APIs, strings.TrimSuffix(s.EventSource, ".amazonaws.com")+":"+s.EventName)
+	f.SourceIPs = mergeStrings(f.SourceIPs, s.SourceIP)
+	f.UserAgents = mergeStrings(f.UserAgents, s.UserAgent)
+	if n, err := strconv.Atoi(s.Facts["events"]); err == nil && n > 1 {
 		// A burst signal stands for many events.
-		var extra int
-		if _, err := fmt.Sscan(n, &extra); err == nil && extra > 1 {
-			f.Events += extra - 1
-		}
+		f.Events += n - 1
 	}
-	for _, v := range []string{s.Facts["regions"], s.Facts["services"]} {
-		for _, x := range strings.Split(v, ",") {
-			if x = strings.TrimSpace(x); x != "" {
-				if strings.Contains(x, ".amazonaws.com") {
-					f.Services = mergeStrings(f.Services, []string{x})
-				} else if v == s.Facts["regions"] {
-					f.Regions = mergeStrings(f.Regions, []string{x})
-				}
-			}
-		}
-	}
+	// A burst signal also lists the regions and services of its window.
+	f.Regions = mergeStrings(f.Regions, strings.Split(s.Facts["regions"], ",")...)
+	f.Services = mergeStrings(f.Services, strings.Split(s.Facts["services"], ",")...)
 }
 
 // adopt takes the identity from a signal: the origin, and every chain.
@@ -334,11 +318,11 @@ func (id *Identity) adopt(o identity.Origin) {
 	}
 	for _, hop := range o.Chain {
 		if a := identity.AccountOf(hop); a != "" {
-			id.Accounts = mergeStrings(id.Accounts, []string{a})
+			id.Accounts = mergeStrings(id.Accounts, a)
 		}
 	}
 	if o.Account != "" {
-		id.Accounts = mergeStrings(id.Accounts, []string{o.Account})
+		id.Accounts = mergeStrings(id.Accounts, o.Account)
 	}
 }
 
@@ -371,7 +355,7 @@ func mergeResources(have, add []detection.Resource) []detection.Resource {
 
 // mergeStrings adds the non-empty values of add to have, keeping it sorted
 // and unique.
-func mergeStrings(have, add []string) []string {
+func mergeStrings(have []string, add ...string) []string {
 	out := slices.Clone(have)
 	for _, v := range add {
 		if v != "" && !slices.Contains(out, v) {

@@ -137,17 +137,25 @@ func (p *Pipeline) Observe(ctx context.Context, ev *cloudtrail.Event) (Observati
 		// AWS services acting on their own are not attackers.
 		return obs, nil
 	}
-	signals, err := p.baseline.Observe(ctx, ev, at)
+	firstSeen, err := p.baseline.Observe(ctx, ev, at)
 	if err != nil {
 		return obs, fmt.Errorf("baseline event %s: %w", ev.EventID, err)
 	}
-	for _, s := range p.catalogue.Evaluate(ev, at) {
-		if p.repeated(s) {
-			continue
-		}
-		signals = append(signals, s)
+	// Single-event signals carry the key that folds their repeats; it is
+	// remembered once the signal is stored.
+	signals := make([]pending, 0, len(firstSeen))
+	for _, s := range firstSeen {
+		signals = append(signals, pending{Signal: s})
 	}
-	signals = append(signals, p.instances.Observe(ev, at)...)
+	for _, s := range p.catalogue.Evaluate(ev, at) {
+		k := repeatKey(s)
+		if !p.repeated(k, s) {
+			signals = append(signals, pending{s, k})
+		}
+	}
+	for _, s := range p.instances.Observe(ev, at) {
+		signals = append(signals, pending{Signal: s})
+	}
 	for _, s := range p.bursts.Observe(ev, at) {
 		habitual, err := p.baseline.Habitual(ctx, at.Origin.Key(), s.Kind, ev.EventTime)
 		if err != nil {
@@ -158,21 +166,30 @@ func (p *Pipeline) Observe(ctx context.Context, ev *cloudtrail.Event) (Observati
 			s.Rationale += " (habitual for this identity)"
 			s.Tags = nil
 		}
-		signals = append(signals, s)
+		signals = append(signals, pending{Signal: s})
 	}
 	for _, s := range signals {
-		created, err := p.store.PutSignal(ctx, s, s.Time.Add(p.opts.SignalTTL))
+		created, err := p.store.PutSignal(ctx, s.Signal, s.Time.Add(p.opts.SignalTTL))
 		if err != nil {
 			return obs, fmt.Errorf("store signal %s of event %s: %w", s.Kind, ev.EventID, err)
 		}
-		p.stored(s)
+		if s.repeatKey != "" {
+			p.stored(s.repeatKey, s.Signal)
+		}
 		if created {
-			obs.Signals = append(obs.Signals, s)
+			obs.Signals = append(obs.Signals, s.Signal)
 			p.log.LogAttrs(ctx, slog.LevelDebug, "signal",
 				slog.String("kind", s.Kind), slog.String("event_id", s.EventID), slog.String("identity", s.Identity.ARN))
 		}
 	}
 	return obs, nil
+}
+
+// pending is a signal on its way to the store, with the key that folds its
+// repeats ("" for signals that are not folded).
+type pending struct {
+	detection.Signal
+	repeatKey string
 }
 
 // repeatKey names a rule raised by an identity on a resource.
@@ -185,15 +202,15 @@ func repeatKey(s detection.Signal) string {
 }
 
 // repeated reports whether the identity raised the same rule on the same
-// resource within repeatWindow before this signal.
-func (p *Pipeline) repeated(s detection.Signal) bool {
-	last, ok := p.repeats[repeatKey(s)]
+// resource (key) within repeatWindow before s.
+func (p *Pipeline) repeated(key string, s detection.Signal) bool {
+	last, ok := p.repeats[key]
 	return ok && last.id != s.ID && s.Time.Sub(last.t) < repeatWindow && !s.Time.Before(last.t)
 }
 
 // stored remembers a signal once it is safely stored, so that a
 // redelivered event whose signal failed to store raises it again.
-func (p *Pipeline) stored(s detection.Signal) {
+func (p *Pipeline) stored(key string, s detection.Signal) {
 	if len(p.repeats) > 100000 {
 		for k, r := range p.repeats {
 			if s.Time.Sub(r.t) > repeatWindow {
@@ -201,8 +218,8 @@ func (p *Pipeline) stored(s detection.Signal) {
 			}
 		}
 	}
-	if last, ok := p.repeats[repeatKey(s)]; !ok || !s.Time.Before(last.t) {
-		p.repeats[repeatKey(s)] = repeat{s.Time, s.ID}
+	if last, ok := p.repeats[key]; !ok || !s.Time.Before(last.t) {
+		p.repeats[key] = repeat{s.Time, s.ID}
 	}
 }
 
