@@ -185,9 +185,37 @@ func decodeReader(files []string) (int, error) {
 // runFoundations is decode, order, attribute and baseline: the pipeline
 // with empty catalogues, events observed without correlation.
 func runFoundations(dir string) (int, error) {
-	ctx := context.Background()
 	opts := pipeline.DefaultOptions()
 	opts.Rules, opts.Bursts, opts.Policies = nil, nil, nil
+	return replayDir(dir, opts, func(ctx context.Context, p *pipeline.Pipeline, s *replay.Stream) (int, error) {
+		n := 0
+		for {
+			ev, err := s.Next()
+			if errors.Is(err, io.EOF) {
+				return n, p.Flush(ctx)
+			}
+			if err != nil {
+				return n, err
+			}
+			if _, err := p.Observe(ctx, ev); err != nil {
+				return n, err
+			}
+			n++
+		}
+	})
+}
+
+// runPipeline is the whole pipeline as the CLI runs it.
+func runPipeline(dir string) (int, error) {
+	return replayDir(dir, pipeline.DefaultOptions(), func(ctx context.Context, p *pipeline.Pipeline, s *replay.Stream) (int, error) {
+		res, err := p.Run(ctx, s, nil)
+		return res.Events, err
+	})
+}
+
+// replayDir opens the corpus as a replay stream and runs a pipeline with
+// opts over an in-memory store on it.
+func replayDir(dir string, opts pipeline.Options, run func(context.Context, *pipeline.Pipeline, *replay.Stream) (int, error)) (int, error) {
 	p, err := pipeline.New(memstore.New(), opts, nil)
 	if err != nil {
 		return 0, err
@@ -197,36 +225,7 @@ func runFoundations(dir string) (int, error) {
 		return 0, err
 	}
 	defer s.Close()
-	n := 0
-	for {
-		ev, err := s.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return n, err
-		}
-		if _, err := p.Observe(ctx, ev); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, p.Flush(ctx)
-}
-
-func runPipeline(dir string) (int, error) {
-	ctx := context.Background()
-	p, err := pipeline.New(memstore.New(), pipeline.DefaultOptions(), nil)
-	if err != nil {
-		return 0, err
-	}
-	s, err := replay.Open([]string{dir}, replay.Options{})
-	if err != nil {
-		return 0, err
-	}
-	defer s.Close()
-	res, err := p.Run(ctx, s, nil)
-	return res.Events, err
+	return run(context.Background(), p, s)
 }
 
 // peakRSS reads the process's high-water resident set size.

@@ -99,18 +99,8 @@ func (s *Store) PutKey(ctx context.Context, k identity.IssuedKey) error {
 // unknown or expired at now.
 func (s *Store) LookupKey(ctx context.Context, accessKeyID string, now time.Time) (identity.IssuedKey, error) {
 	var k identity.IssuedKey
-	if err := ctx.Err(); err != nil {
-		return k, err
-	}
-	it, err := s.get(ctx, "LookupKey", itemKey(prefixKey+accessKeyID, skKey))
-	if err != nil {
-		return k, err
-	}
-	if it == nil {
-		return k, fmt.Errorf("key %s: %w", accessKeyID, store.ErrNotFound)
-	}
-	if err := decode(it, &k); err != nil {
-		return identity.IssuedKey{}, fmt.Errorf("dynamostore: key %s: %w", accessKeyID, err)
+	if err := s.getData(ctx, "LookupKey", itemKey(prefixKey+accessKeyID, skKey), "key "+accessKeyID, &k); err != nil {
+		return identity.IssuedKey{}, err
 	}
 	if !k.Expires.After(now) {
 		return identity.IssuedKey{}, fmt.Errorf("key %s: %w", accessKeyID, store.ErrNotFound)
@@ -648,20 +638,29 @@ func (s *Store) PutIncident(ctx context.Context, inc incident.Incident) error {
 // Incident returns the incident with the id, or store.ErrNotFound.
 func (s *Store) Incident(ctx context.Context, id string) (incident.Incident, error) {
 	var inc incident.Incident
-	if err := ctx.Err(); err != nil {
-		return inc, err
-	}
-	it, err := s.get(ctx, "Incident", itemKey(prefixIncident+id, skIncident))
-	if err != nil {
-		return inc, err
-	}
-	if it == nil {
-		return inc, fmt.Errorf("incident %s: %w", id, store.ErrNotFound)
-	}
-	if err := decode(it, &inc); err != nil {
-		return incident.Incident{}, fmt.Errorf("dynamostore: incident %s: %w", id, err)
+	if err := s.getData(ctx, "Incident", itemKey(prefixIncident+id, skIncident), "incident "+id, &inc); err != nil {
+		return incident.Incident{}, err
 	}
 	return inc, nil
+}
+
+// getData reads one item and decodes its JSON into v, or returns
+// store.ErrNotFound naming what when there is none.
+func (s *Store) getData(ctx context.Context, op string, key item, what string, v any) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	it, err := s.get(ctx, op, key)
+	if err != nil {
+		return err
+	}
+	if it == nil {
+		return fmt.Errorf("%s: %w", what, store.ErrNotFound)
+	}
+	if err := decode(it, v); err != nil {
+		return fmt.Errorf("dynamostore: %s: %w", what, err)
+	}
+	return nil
 }
 
 // Incidents returns the incidents matching q, ordered by first seen then
