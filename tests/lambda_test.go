@@ -69,53 +69,8 @@ func TestLambdaPathEqualsReplay(t *testing.T) {
 	eb, q := eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
 	bus, queueURL := awstest.BusQueue(t, ctx, eb, q, fmt.Sprintf(`{"source":[%q],"detail-type":[%q]}`, publish.Source, publish.DetailTypeIncident))
 
-	p, err := pipeline.New(st, pipeline.DefaultOptions(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	detector := lambda.NewHandler(handler.NewDetector(p, nil).Handle)
-	var now time.Time
-	correlator := lambda.NewHandler(handler.NewCorrelator(p, publish.New(eb, bus, nil), func() time.Time { return now }, nil).Handle)
-	tick := []byte(`{"version":"0","id":"tick","detail-type":"Scheduled Event","source":"aws.events","detail":{}}`)
-
-	stream, err := replay.Open([]string{dir}, replay.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stream.Close()
-	var next, last time.Time
-	events := 0
-	for {
-		ev, err := stream.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !next.IsZero() && !ev.EventTime.Before(next) {
-			now = next
-			if _, err := correlator.Invoke(ctx, tick); err != nil {
-				t.Fatalf("correlator at %v: %v", now, err)
-			}
-		}
-		if next.IsZero() || !ev.EventTime.Before(next) {
-			next = ev.EventTime.Add(pipeline.CorrelateEvery)
-		}
-		last = ev.EventTime
-		raw, err := json.Marshal(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := detector.Invoke(ctx, envelope(t, ev, raw)); err != nil {
-			t.Fatalf("detector on %s: %v", ev.EventID, err)
-		}
-		events++
-	}
-	now = last.Add(time.Second)
-	if _, err := correlator.Invoke(ctx, tick); err != nil {
-		t.Fatal(err)
-	}
+	lp := newLambdaPath(t, st, publish.New(eb, bus, nil))
+	events := lp.run(t, deliveries(t, dir), nil)
 	t.Logf("%d events through the detector", events)
 
 	got, err := st.Incidents(ctx, store.IncidentQuery{})
@@ -185,4 +140,104 @@ func sortIncidents(incs []incident.Incident) {
 		}
 		return 0
 	})
+}
+
+// delivery is one CloudTrail event as EventBridge hands it to the detector.
+type delivery struct {
+	ev      *cloudtrail.Event
+	payload []byte
+}
+
+// deliveries reads the paths in replay's event-time order and wraps each
+// record in its EventBridge envelope.
+func deliveries(t *testing.T, paths ...string) []delivery {
+	t.Helper()
+	stream, err := replay.Open(paths, replay.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Close()
+	var out []delivery
+	for {
+		ev, err := stream.Next()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, delivery{ev, envelope(t, ev, raw)})
+	}
+}
+
+// lambdaPath is the detector and correlator handlers over one store, driven
+// through the real aws-lambda-go decoder, with the correlator's clock on
+// event time.
+type lambdaPath struct {
+	detector, correlator lambda.Handler
+	now                  time.Time
+	// correlatorDown, when set, lets correlator runs fail (a store outage):
+	// the next scheduled run catches up. Their count is kept.
+	correlatorDown   bool
+	correlatorFailed int
+}
+
+func newLambdaPath(t *testing.T, st store.Store, pub handler.Publisher) *lambdaPath {
+	t.Helper()
+	p, err := pipeline.New(st, pipeline.DefaultOptions(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp := &lambdaPath{detector: lambda.NewHandler(handler.NewDetector(p, nil).Handle)}
+	lp.correlator = lambda.NewHandler(handler.NewCorrelator(p, pub, func() time.Time { return lp.now }, nil).Handle)
+	return lp
+}
+
+var tick = []byte(`{"version":"0","id":"tick","detail-type":"Scheduled Event","source":"aws.events","detail":{}}`)
+
+// correlate runs the correlator handler as the schedule would at now.
+func (lp *lambdaPath) correlate(t *testing.T, now time.Time) {
+	t.Helper()
+	lp.now = now
+	if _, err := lp.correlator.Invoke(context.Background(), tick); err != nil {
+		if !lp.correlatorDown {
+			t.Fatalf("correlator at %v: %v", now, err)
+		}
+		lp.correlatorFailed++
+	}
+}
+
+// run delivers every event to the detector, and runs the correlator on the
+// same event-time schedule as replay (every pipeline.CorrelateEvery, and
+// once after the last event). deliver, when set, makes each delivery
+// (retries included) instead of a plain Invoke that must succeed. It
+// returns the number of events delivered.
+func (lp *lambdaPath) run(t *testing.T, ds []delivery, deliver func(i int, d delivery)) int {
+	t.Helper()
+	ctx := context.Background()
+	if deliver == nil {
+		deliver = func(_ int, d delivery) {
+			if _, err := lp.detector.Invoke(ctx, d.payload); err != nil {
+				t.Fatalf("detector on %s: %v", d.ev.EventID, err)
+			}
+		}
+	}
+	var next, last time.Time
+	for i, d := range ds {
+		ev := d.ev
+		if !next.IsZero() && !ev.EventTime.Before(next) {
+			lp.correlate(t, next)
+		}
+		if next.IsZero() || !ev.EventTime.Before(next) {
+			next = ev.EventTime.Add(pipeline.CorrelateEvery)
+		}
+		last = ev.EventTime
+		deliver(i, d)
+	}
+	lp.correlate(t, last.Add(time.Second))
+	return len(ds)
 }

@@ -25,6 +25,10 @@ const (
 	EnvIncidentQuiet  = "TRAILHOUND_INCIDENT_QUIET"
 	EnvLateness       = "TRAILHOUND_CORRELATOR_LATENESS"
 	EnvLogLevel       = "TRAILHOUND_LOG_LEVEL"
+	// EnvCorrelatorFunction names the correlator function the detector
+	// wakes on critical signals; unset, critical signals wait for the
+	// schedule.
+	EnvCorrelatorFunction = "TRAILHOUND_CORRELATOR_FUNCTION"
 )
 
 // Settings are the functions' configuration.
@@ -37,6 +41,9 @@ type Settings struct {
 	Pipeline pipeline.Options
 	// LogLevel is the minimum level logged.
 	LogLevel slog.Level
+	// CorrelatorFunction is the function the detector wakes on critical
+	// signals ("" for none).
+	CorrelatorFunction string
 }
 
 // Need says which settings a function requires.
@@ -60,6 +67,7 @@ func Load(getenv func(string) string, need Need) (Settings, error) {
 	if need.Bus && s.Bus == "" {
 		bad(EnvBus, "required (the Trailhound event bus name or ARN)")
 	}
+	s.CorrelatorFunction = strings.TrimSpace(getenv(EnvCorrelatorFunction))
 	if v := getenv(EnvLearningEvents); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {

@@ -41,8 +41,9 @@ func NewCorrelator(p Correlate, pub Publisher, now func() time.Time, log *slog.L
 // Handle runs one correlation. Errors are returned so that the scheduler's
 // retry and the next run pick the work up again: the watermark only
 // advances after a successful run, and incident updates are idempotent.
-func (c *Correlator) Handle(ctx context.Context, ev events.EventBridgeEvent) error {
+func (c *Correlator) Handle(ctx context.Context, env events.EventBridgeEvent) error {
 	now := c.now()
+	log := requestLog(ctx, c.log).With(slog.String("trigger", env.DetailType))
 	incs, err := c.pipeline.Correlate(ctx, now)
 	if err != nil {
 		return fmt.Errorf("correlate: %w", err)
@@ -51,7 +52,7 @@ func (c *Correlator) Handle(ctx context.Context, ev events.EventBridgeEvent) err
 		return nil
 	}
 	for _, inc := range incs {
-		c.log.LogAttrs(ctx, slog.LevelWarn, "incident", slog.String("incident", inc.ID), slog.String("policy", inc.Policy),
+		log.LogAttrs(ctx, slog.LevelWarn, "incident", slog.String("incident", inc.ID), slog.String("policy", inc.Policy),
 			slog.String("severity", inc.Severity.String()), slog.String("identity", inc.Identity.Origin), slog.Int("version", inc.Version))
 	}
 	if err := c.publisher.Publish(ctx, incs); err != nil {

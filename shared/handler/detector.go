@@ -11,8 +11,10 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/trailhound/trailhound/shared/cloudtrail"
+	"github.com/trailhound/trailhound/shared/detection"
 	"github.com/trailhound/trailhound/shared/pipeline"
 )
 
@@ -25,21 +27,41 @@ type Observer interface {
 type Detector struct {
 	pipeline Observer
 	log      *slog.Logger
+	waker    Waker
 }
 
+// DetectorOption configures a Detector.
+type DetectorOption func(*Detector)
+
+// WakeOnCritical makes the detector wake the correlator when an event
+// raises a critical signal.
+func WakeOnCritical(w Waker) DetectorOption { return func(d *Detector) { d.waker = w } }
+
 // NewDetector returns a detector over the pipeline.
-func NewDetector(p Observer, log *slog.Logger) *Detector {
+func NewDetector(p Observer, log *slog.Logger, opts ...DetectorOption) *Detector {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Detector{pipeline: p, log: log}
+	d := &Detector{pipeline: p, log: log}
+	for _, o := range opts {
+		o(d)
+	}
+	return d
+}
+
+// requestLog returns log with the Lambda request id, when ctx has one.
+func requestLog(ctx context.Context, log *slog.Logger) *slog.Logger {
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		return log.With(slog.String("request_id", lc.AwsRequestID))
+	}
+	return log
 }
 
 // Handle processes one delivery. A malformed event is logged with its id
 // and the reason, and acknowledged (retrying cannot fix it); a failure to
 // persist is returned, so that EventBridge retries and then dead-letters.
 func (d *Detector) Handle(ctx context.Context, env events.EventBridgeEvent) error {
-	log := d.log.With(slog.String("delivery_id", env.ID), slog.String("detail_type", env.DetailType))
+	log := requestLog(ctx, d.log).With(slog.String("delivery_id", env.ID), slog.String("detail_type", env.DetailType))
 	ev, err := cloudtrail.Decode(env.Detail)
 	if err != nil {
 		if errors.Is(err, cloudtrail.ErrMalformed) {
@@ -54,10 +76,19 @@ func (d *Detector) Handle(ctx context.Context, env events.EventBridgeEvent) erro
 			slog.String("event_id", ev.EventID), slog.String("error", err.Error()))
 		return err
 	}
+	woken := false
 	for _, s := range obs.Signals {
 		log.LogAttrs(ctx, slog.LevelInfo, "signal",
 			slog.String("event_id", ev.EventID), slog.String("kind", s.Kind), slog.String("severity", s.Severity.String()),
 			slog.String("identity", s.Identity.ARN))
+		if d.waker != nil && !woken && s.Severity >= detection.Critical {
+			woken = true
+			// The schedule correlates it anyway: a failed wake-up is logged, not retried.
+			if err := d.waker.Wake(ctx, s); err != nil {
+				log.LogAttrs(ctx, slog.LevelWarn, "correlator not woken; the schedule will pick the signal up",
+					slog.String("event_id", ev.EventID), slog.String("identity", s.Identity.ARN), slog.String("error", err.Error()))
+			}
+		}
 	}
 	return nil
 }

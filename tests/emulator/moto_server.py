@@ -12,6 +12,10 @@ except ImportError:
     sys.exit(3)
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
+# No Docker here: Lambda Invoke answers without running the function (moto's
+# simple Lambda backend), so tests can check that a function was invoked.
+from moto.core.config import default_user_config  # noqa: E402
+default_user_config["lambda"]["use_docker"] = False
 server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
 out, sys.stdout = sys.stdout, sys.stderr  # start() talks on stdout
 server.start()
