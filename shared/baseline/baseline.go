@@ -42,10 +42,14 @@ type Options struct {
 	LearningEvents int64
 	LearningPeriod time.Duration
 	// FlushEvents batches event-count writes: the count is written after
-	// this many events of an identity (and when it leaves learning).
-	FlushEvents int64
+	// this many events of an identity while it learns (and when it leaves
+	// learning); FlushEventsAfter after it (the count only decides
+	// learning, so afterwards it is kept roughly).
+	FlushEvents, FlushEventsAfter int64
 	// TouchAfter is how stale a fact's last-seen may get before the
-	// baseline writes it again.
+	// baseline writes it again. Hours of day and days are never touched:
+	// only their first sight matters. Last-seen decides nothing; it tells
+	// a reader of the profile roughly when a fact was last used.
 	TouchAfter time.Duration
 	// CacheSize bounds the number of cached profiles.
 	CacheSize int
@@ -55,11 +59,12 @@ type Options struct {
 // 3 days.
 func DefaultOptions() Options {
 	return Options{
-		LearningEvents: 100,
-		LearningPeriod: 72 * time.Hour,
-		FlushEvents:    50,
-		TouchAfter:     24 * time.Hour,
-		CacheSize:      50000,
+		LearningEvents:   100,
+		LearningPeriod:   72 * time.Hour,
+		FlushEvents:      50,
+		FlushEventsAfter: 1000,
+		TouchAfter:       7 * 24 * time.Hour,
+		CacheSize:        50000,
 	}
 }
 
@@ -165,7 +170,7 @@ func (b *Baseline) Observe(ctx context.Context, ev *cloudtrail.Event, at identit
 	for _, f := range b.facts(ev, at, facts[:0]) {
 		seen, ok := e.profile.Get(f)
 		redelivered := ok && ev.EventID != "" && seen.Event == ev.EventID
-		if ok && !redelivered && ev.EventTime.Sub(seen.Last) < b.opts.TouchAfter {
+		if ok && !redelivered && (f.Dim == DimHour || f.Dim == DimDay || ev.EventTime.Sub(seen.Last) < b.opts.TouchAfter) {
 			continue
 		}
 		added := redelivered
@@ -192,7 +197,11 @@ func (b *Baseline) Observe(ctx context.Context, ev *cloudtrail.Event, at identit
 
 	e.profile.Events++
 	e.pending++
-	if e.pending >= b.opts.FlushEvents || (learning && !b.learning(e, ev.EventTime)) {
+	flushAt := b.opts.FlushEvents
+	if !learning && b.opts.FlushEventsAfter > flushAt {
+		flushAt = b.opts.FlushEventsAfter
+	}
+	if e.pending >= flushAt || (learning && !b.learning(e, ev.EventTime)) {
 		if err := b.store.AddEvents(ctx, key, e.pending, ev.EventTime); err != nil {
 			return signals, fmt.Errorf("count events of %s: %w", key, err)
 		}

@@ -43,6 +43,26 @@ type Attribution struct {
 // (GetSessionToken).
 const defaultKeyLifetime = 36 * time.Hour
 
+// servicePrefix names a service session's ledger entry. AWS services
+// assume the roles of the resources they run (a function's execution role,
+// an instance profile, Config's role) many times a day, and every key they
+// are issued belongs to the same machine identity, the session they name.
+// So the ledger keeps one entry per such session, not one per key: an event
+// signed with a key the ledger does not know, by a session a service
+// started, belongs to that machine identity. The entry outlives the
+// credentials it was written for by serviceRefresh and is rewritten only
+// when newer credentials would outlive it, so a function's cold starts cost
+// at most one write per session every serviceRefresh.
+//
+// The entry trusts the session name: a principal allowed to assume a
+// service's role could name its session after the resource and, if its own
+// AssumeRole is never seen, be taken for the machine (never for a person).
+// Execution roles and instance profiles normally trust only their service.
+const (
+	servicePrefix  = "svc:"
+	serviceRefresh = 24 * time.Hour
+)
+
 // Attributor attributes events to origin identities, using and feeding a
 // Ledger of issued keys. It keeps a bounded cache of ledger hits (issued
 // keys never change, so a hit stays true until it expires).
@@ -67,6 +87,13 @@ func (a *Attributor) Attribute(ctx context.Context, ev *cloudtrail.Event) (Attri
 		return at, err
 	}
 	if k, ok := issuedKey(ev, at); ok {
+		if at.ByService && k.Origin.Resolved && k.Origin.Type == TypeAssumedRole && len(k.Origin.Chain) == 1 {
+			if err := a.rememberService(ctx, k); err != nil {
+				return at, err
+			}
+			at.Issued = &k
+			return at, nil
+		}
 		if k.Origin.Type == TypeIdentityCenterUser && at.Origin.Type == TypeSAMLUser {
 			// Identity Center signing its user in: the sign-in is the
 			// user's too.
@@ -139,6 +166,17 @@ func (a *Attributor) attribute(ctx context.Context, ev *cloudtrail.Event) (Attri
 			}
 			return at, nil
 		}
+		if ui.Type == TypeAssumedRole && strings.HasPrefix(ui.AccessKeyID, "ASIA") && ui.ARN != "" {
+			if k, ok, err := a.lookup(ctx, servicePrefix+ui.ARN, ev.EventTime); err != nil {
+				return at, err
+			} else if ok {
+				// The key itself is now known, in this process: its
+				// next events cost no lookup.
+				a.remember(IssuedKey{AccessKeyID: ui.AccessKeyID, Origin: k.Origin, Expires: k.Expires, IssuedBy: k.IssuedBy})
+				at.Origin = k.Origin
+				return at, nil
+			}
+		}
 		if ui.Type == TypeFederatedUser {
 			at.Origin = federatedOrigin(ui, account)
 		} else {
@@ -205,7 +243,7 @@ func (a *Attributor) attribute(ctx context.Context, ev *cloudtrail.Event) (Attri
 
 // lookup consults the cache, then the ledger, for temporary keys only.
 func (a *Attributor) lookup(ctx context.Context, key string, at time.Time) (IssuedKey, bool, error) {
-	if !strings.HasPrefix(key, "ASIA") {
+	if !strings.HasPrefix(key, "ASIA") && !strings.HasPrefix(key, servicePrefix) {
 		return IssuedKey{}, false, nil
 	}
 	if k, ok := a.cache[key]; ok {
@@ -222,6 +260,25 @@ func (a *Attributor) lookup(ctx context.Context, key string, at time.Time) (Issu
 		a.remember(k)
 	}
 	return k, ok, nil
+}
+
+// rememberService records the session a service was issued credentials
+// for, until serviceRefresh after they expire, unless the ledger already
+// knows it until they expire.
+func (a *Attributor) rememberService(ctx context.Context, k IssuedKey) error {
+	a.remember(k) // this process knows the key itself
+	sk := k
+	sk.AccessKeyID = servicePrefix + k.Origin.ARN
+	sk.Expires = k.Expires.Add(serviceRefresh)
+	// Known until at least the new credentials expire: nothing to write.
+	if _, known, err := a.lookup(ctx, sk.AccessKeyID, k.Expires); err != nil || known {
+		return err
+	}
+	if err := a.ledger.Remember(ctx, sk); err != nil {
+		return fmt.Errorf("remember service session: %w", err)
+	}
+	a.remember(sk)
+	return nil
 }
 
 func (a *Attributor) remember(k IssuedKey) {

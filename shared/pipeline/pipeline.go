@@ -77,6 +77,12 @@ type repeat struct {
 // the first.
 const repeatWindow = 10 * time.Minute
 
+// routineWindow is how long a habitual low or info signal is folded: a
+// routine call that a low rule notes (an application reading its decrypted
+// parameters every few minutes, day after day) is one signal a day, not one
+// every ten minutes, once the identity has done it on an earlier day too.
+const routineWindow = 24 * time.Hour
+
 // New returns a pipeline over the store, validating the options and
 // catalogues.
 func New(s store.Store, opts Options, log *slog.Logger) (*Pipeline, error) {
@@ -149,9 +155,15 @@ func (p *Pipeline) Observe(ctx context.Context, ev *cloudtrail.Event) (Observati
 	}
 	for _, s := range p.catalogue.Evaluate(ev, at) {
 		k := repeatKey(s)
-		if !p.repeated(k, s) {
-			signals = append(signals, pending{s, k})
+		if p.repeated(k, s) {
+			continue
 		}
+		if routine, err := p.routine(ctx, k, s); err != nil {
+			return obs, fmt.Errorf("baseline repeat of event %s: %w", ev.EventID, err)
+		} else if routine {
+			continue
+		}
+		signals = append(signals, pending{s, k})
 	}
 	for _, s := range p.instances.Observe(ev, at) {
 		signals = append(signals, pending{Signal: s})
@@ -208,12 +220,26 @@ func (p *Pipeline) repeated(key string, s detection.Signal) bool {
 	return ok && last.id != s.ID && s.Time.Sub(last.t) < repeatWindow && !s.Time.Before(last.t)
 }
 
+// routine reports whether a low or info signal repeats one stored within
+// routineWindow and the identity's baseline has the repetition as a habit
+// (it repeated the rule on an earlier day too).
+func (p *Pipeline) routine(ctx context.Context, key string, s detection.Signal) (bool, error) {
+	if s.Severity > detection.Low {
+		return false, nil
+	}
+	last, ok := p.repeats[key]
+	if !ok || last.id == s.ID || s.Time.Before(last.t) || s.Time.Sub(last.t) >= routineWindow {
+		return false, nil
+	}
+	return p.baseline.Habitual(ctx, s.Identity.Key(), "repeat:"+s.Kind, s.Time)
+}
+
 // stored remembers a signal once it is safely stored, so that a
 // redelivered event whose signal failed to store raises it again.
 func (p *Pipeline) stored(key string, s detection.Signal) {
 	if len(p.repeats) > 100000 {
 		for k, r := range p.repeats {
-			if s.Time.Sub(r.t) > repeatWindow {
+			if s.Time.Sub(r.t) > routineWindow {
 				delete(p.repeats, k)
 			}
 		}

@@ -80,6 +80,15 @@ type Store interface {
 	// then id.
 	Incidents(ctx context.Context, q IncidentQuery) ([]incident.Incident, error)
 
+	// MarkPublished records that the version of the incident is on the
+	// Trailhound bus. Marking a version at or below the one marked already
+	// changes nothing; an unknown incident is ErrNotFound.
+	MarkPublished(ctx context.Context, id string, version int) error
+	// Unpublished returns the incidents last seen at or after since whose
+	// stored version is not marked published (the correlator's outbox),
+	// ordered by first seen then id.
+	Unpublished(ctx context.Context, since time.Time) ([]incident.Incident, error)
+
 	// Close releases the store's resources.
 	Close() error
 }

@@ -33,6 +33,8 @@ type Store struct {
 	byIdentity map[string][]sigRef
 	watermarks map[string]time.Time
 	incidents  map[string]incident.Incident
+	// published is the version of each incident marked published.
+	published map[string]int
 }
 
 // sigRef is an index entry.
