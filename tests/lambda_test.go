@@ -193,7 +193,8 @@ func newLambdaPath(t *testing.T, st store.Store, pub handler.Publisher) *lambdaP
 		t.Fatal(err)
 	}
 	lp := &lambdaPath{detector: lambda.NewHandler(handler.NewDetector(p, nil).Handle)}
-	lp.correlator = lambda.NewHandler(handler.NewCorrelator(p, pub, func() time.Time { return lp.now }, nil).Handle)
+	lp.correlator = lambda.NewHandler(handler.NewCorrelator(p, pub, func() time.Time { return lp.now }, nil,
+		handler.WithOutbox(st, pipeline.DefaultOptions().Correlator.Quiet)).Handle)
 	return lp
 }
 

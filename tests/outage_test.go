@@ -21,7 +21,9 @@ import (
 // discard is a publisher for runs whose incidents are read from the store.
 type discard struct{}
 
-func (discard) Publish(context.Context, []incident.Incident) error { return nil }
+func (discard) Publish(_ context.Context, incs []incident.Incident) ([]incident.Incident, error) {
+	return incs, nil
+}
 
 // TestDynamoDBOutageLosesNoEvent replays the Invictus run (2,900 real
 // events, attacks among ordinary work) through the detector and correlator

@@ -1,6 +1,7 @@
 // Command correlator is the scheduled Lambda function that stitches recent
 // signals into incidents and publishes new or changed ones on the
-// Trailhound bus.
+// Trailhound bus (and, from its outbox, those an earlier run stored but
+// could not publish).
 package main
 
 import (
@@ -24,5 +25,6 @@ func main() {
 		os.Exit(1)
 	}
 	pub := publish.New(eventbridge.NewFromConfig(rt.AWS), rt.Settings.Bus, rt.Log)
-	lambda.Start(handler.NewCorrelator(rt.Pipeline, pub, time.Now, rt.Log).Handle)
+	outbox := handler.WithOutbox(rt.Store, rt.Settings.Pipeline.Correlator.Quiet)
+	lambda.Start(handler.NewCorrelator(rt.Pipeline, pub, time.Now, rt.Log, outbox).Handle)
 }

@@ -20,8 +20,9 @@ type Runtime struct {
 	Settings config.Settings
 	Log      *slog.Logger
 	AWS      aws.Config
-	// Pipeline runs over the DynamoDB table; nil when the function does
-	// not need the table.
+	// Store is the DynamoDB table and Pipeline runs over it; both nil
+	// when the function does not need the table.
+	Store    *dynamostore.Store
 	Pipeline *pipeline.Pipeline
 }
 
@@ -39,7 +40,8 @@ func Boot(ctx context.Context, need config.Need) (Runtime, error) {
 		return rt, err
 	}
 	if need.Table {
-		rt.Pipeline, err = pipeline.New(dynamostore.New(dynamodb.NewFromConfig(rt.AWS), s.Table), s.Pipeline, rt.Log)
+		rt.Store = dynamostore.New(dynamodb.NewFromConfig(rt.AWS), s.Table)
+		rt.Pipeline, err = pipeline.New(rt.Store, s.Pipeline, rt.Log)
 	}
 	return rt, err
 }

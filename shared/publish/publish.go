@@ -84,21 +84,28 @@ func Encode(inc incident.Incident) ([]byte, error) {
 }
 
 // Publish puts the incidents on the bus, batching entries by count and
-// size, and retrying the entries EventBridge failed. It returns an error
-// naming the incidents it could not publish.
-func (p *Publisher) Publish(ctx context.Context, incs []incident.Incident) error {
+// size, and retrying the entries EventBridge failed. It returns the
+// incidents it published, and an error naming those it could not.
+func (p *Publisher) Publish(ctx context.Context, incs []incident.Incident) ([]incident.Incident, error) {
 	var batch []types.PutEventsRequestEntry
-	var ids []string
+	var members []incident.Incident
+	var published []incident.Incident
 	size := 0
 	var errs []error
 	flush := func() {
 		if len(batch) == 0 {
 			return
 		}
-		if err := p.put(ctx, batch, ids); err != nil {
+		failed, err := p.put(ctx, batch, members)
+		if err != nil {
 			errs = append(errs, err)
 		}
-		batch, ids, size = nil, nil, 0
+		for _, inc := range members {
+			if !failed[inc.ID] {
+				published = append(published, inc)
+			}
+		}
+		batch, members, size = nil, nil, 0
 	}
 	for _, inc := range incs {
 		detail, err := Encode(inc)
@@ -117,22 +124,34 @@ func (p *Publisher) Publish(ctx context.Context, incs []incident.Incident) error
 			Detail:       aws.String(string(detail)),
 			Resources:    []string{},
 		})
-		ids = append(ids, inc.ID)
+		members = append(members, inc)
 		size += n
 	}
 	flush()
-	return errors.Join(errs...)
+	return published, errors.Join(errs...)
 }
 
-// put sends one batch, resending failed entries.
-func (p *Publisher) put(ctx context.Context, entries []types.PutEventsRequestEntry, ids []string) error {
+// put sends one batch, resending failed entries; it returns the ids of
+// the incidents it could not publish.
+func (p *Publisher) put(ctx context.Context, entries []types.PutEventsRequestEntry, members []incident.Incident) (map[string]bool, error) {
+	ids := make([]string, len(members))
+	for i, inc := range members {
+		ids[i] = inc.ID
+	}
+	all := func() map[string]bool {
+		failed := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			failed[id] = true
+		}
+		return failed
+	}
 	for try := 1; ; try++ {
 		out, err := p.client.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: entries})
 		if err != nil {
-			return fmt.Errorf("publish incidents %v: %w", ids, err)
+			return all(), fmt.Errorf("publish incidents %v: %w", ids, err)
 		}
 		if out.FailedEntryCount == 0 {
-			return nil
+			return nil, nil
 		}
 		var retry []types.PutEventsRequestEntry
 		var retryIDs []string
@@ -144,8 +163,16 @@ func (p *Publisher) put(ctx context.Context, entries []types.PutEventsRequestEnt
 					slog.String("code", aws.ToString(r.ErrorCode)), slog.String("message", aws.ToString(r.ErrorMessage)), slog.Int("attempt", try))
 			}
 		}
-		if try == attempts || len(retry) == 0 {
-			return fmt.Errorf("publish incidents %v: %d entries failed after %d attempts", retryIDs, out.FailedEntryCount, try)
+		if len(retry) == 0 {
+			// A failure count without failed entries: trust nothing.
+			return all(), fmt.Errorf("publish incidents %v: %d entries failed, none named", ids, out.FailedEntryCount)
+		}
+		if try == attempts {
+			failed := make(map[string]bool, len(retryIDs))
+			for _, id := range retryIDs {
+				failed[id] = true
+			}
+			return failed, fmt.Errorf("publish incidents %v: %d entries failed after %d attempts", retryIDs, out.FailedEntryCount, try)
 		}
 		entries, ids = retry, retryIDs
 	}

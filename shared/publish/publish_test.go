@@ -66,8 +66,9 @@ func TestPublishThroughEventBridge(t *testing.T) {
 		incs = append(incs, sample(i, 3))
 	}
 	incs = append(incs, sample(99, 5000)) // over the limit: cut to fit
-	if err := publish.New(eb, bus, nil).Publish(ctx, incs); err != nil {
-		t.Fatal(err)
+	published, err := publish.New(eb, bus, nil).Publish(ctx, incs)
+	if err != nil || len(published) != len(incs) {
+		t.Fatalf("Publish: %d of %d published, %v", len(published), len(incs), err)
 	}
 
 	got := map[string]publish.Detail{}

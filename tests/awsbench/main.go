@@ -242,7 +242,7 @@ type countingPublisher struct {
 	incidents int
 }
 
-func (p *countingPublisher) Publish(ctx context.Context, incs []incident.Incident) error {
+func (p *countingPublisher) Publish(ctx context.Context, incs []incident.Incident) ([]incident.Incident, error) {
 	p.incidents += len(incs)
 	return p.Publisher.Publish(ctx, incs)
 }

@@ -607,6 +607,7 @@ func (s *Store) PutIncident(ctx context.Context, inc incident.Incident) error {
 	it[attrPolicy] = str(inc.Policy)
 	it[attrIdentity] = str(inc.Identity.Key)
 	it[attrLastSeen] = str(timeString(inc.LastSeen))
+	it[attrPublished] = num(0)
 	it[AttrGSI1PK], it[AttrGSI1SK] = str(prefixIncPolicy+inc.Policy), str(sk)
 	it[AttrGSI2PK], it[AttrGSI2SK] = str(prefixIncIdent+inc.Identity.Key), str(sk)
 	it[AttrGSI3PK], it[AttrGSI3SK] = str(pkIncidents), str(sk)

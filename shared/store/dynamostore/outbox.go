@@ -14,12 +14,13 @@ import (
 )
 
 // attrPublished is the incident item's version marked published. PutIncident
-// writes the whole item without it, so a new version is unpublished until
+// writes the whole item with it at 0, so a new version is unpublished until
 // marked.
 const attrPublished = "published"
 
 // MarkPublished is one conditional UpdateItem on the incident item: it sets
-// published when the item exists and its published version is lower.
+// published when the item exists and its published version is lower. A
+// failed condition returns the old item: none means no such incident.
 func (s *Store) MarkPublished(ctx context.Context, id string, version int) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -30,8 +31,8 @@ func (s *Store) MarkPublished(ctx context.Context, id string, version int) error
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           s.table,
 		Key:                                 itemKey(prefixIncident+id, skIncident),
-		UpdateExpression:                    aws.String("SET #pub = :v"),
-		ConditionExpression:                 aws.String("attribute_exists(#pk) AND (attribute_not_exists(#pub) OR #pub < :v)"),
+		UpdateExpression:                    aws.String("SET #published = :v"),
+		ConditionExpression:                 aws.String("attribute_exists(#pk) AND #published < :v"),
 		ExpressionAttributeNames:            names(AttrPK, attrPublished),
 		ExpressionAttributeValues:           item{":v": num(int64(version))},
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
@@ -41,7 +42,7 @@ func (s *Store) MarkPublished(ctx context.Context, id string, version int) error
 		if len(cf.old) == 0 {
 			return fmt.Errorf("incident %s: %w", id, store.ErrNotFound)
 		}
-		return nil // already marked at this version or later
+		return nil // marked at this version or later already
 	}
 	return err
 }
@@ -56,9 +57,9 @@ func (s *Store) Unpublished(ctx context.Context, since time.Time) ([]incident.In
 		TableName:              s.table,
 		IndexName:              aws.String(IndexGSI3),
 		KeyConditionExpression: aws.String("#pk = :pk"),
-		FilterExpression:       aws.String("#lastSeen >= :since AND (attribute_not_exists(#pub) OR #pub < #version)"),
+		FilterExpression:       aws.String("#lastSeen >= :since AND #published < #version"),
 		ExpressionAttributeNames: map[string]string{"#pk": AttrGSI3PK, "#lastSeen": attrLastSeen,
-			"#pub": attrPublished, "#version": attrVersion},
+			"#published": attrPublished, "#version": attrVersion},
 		ExpressionAttributeValues: item{":pk": str(pkIncidents), ":since": str(timeString(clampTime(since)))},
 	}
 	var out []incident.Incident

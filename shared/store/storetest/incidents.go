@@ -17,9 +17,9 @@ import (
 	"github.com/trailhound/trailhound/shared/store"
 )
 
-// incidentCases cover PutIncident, Incident and Incidents.
+// incidentCases cover PutIncident, Incident and Incidents, and the outbox.
 func incidentCases() []testCase {
-	return []testCase{
+	return append(outboxCases(), []testCase{
 		{"queries", testIncidentQueries},
 		{"incident read back equals the one written", func(t *testing.T, f *fixture) {
 			zone := time.FixedZone("UTC-7", -7*3600)
@@ -210,7 +210,7 @@ func incidentCases() []testCase {
 			}
 			checkIncidents(t, f, store.IncidentQuery{Identity: f.alice().Key()}, nil)
 		}},
-	}
+	}...)
 }
 
 // testIncidentQueries stores a handful of incidents and checks the filters,
