@@ -47,8 +47,8 @@ type Options struct {
 	// learning, so afterwards it is kept roughly).
 	FlushEvents, FlushEventsAfter int64
 	// TouchAfter is how stale a fact's last-seen may get before the
-	// baseline writes it again. Hours of day and days are never touched:
-	// only their first sight matters. Last-seen decides nothing; it tells
+	// baseline writes it again. Hours of day are never touched: only
+	// their first sight matters. Last-seen decides nothing; it tells
 	// a reader of the profile roughly when a fact was last used.
 	TouchAfter time.Duration
 	// CacheSize bounds the number of cached profiles.
@@ -63,7 +63,7 @@ func DefaultOptions() Options {
 		LearningPeriod:   72 * time.Hour,
 		FlushEvents:      50,
 		FlushEventsAfter: 1000,
-		TouchAfter:       7 * 24 * time.Hour,
+		TouchAfter:       30 * 24 * time.Hour,
 		CacheSize:        50000,
 	}
 }
@@ -170,7 +170,7 @@ func (b *Baseline) Observe(ctx context.Context, ev *cloudtrail.Event, at identit
 	for _, f := range b.facts(ev, at, facts[:0]) {
 		seen, ok := e.profile.Get(f)
 		redelivered := ok && ev.EventID != "" && seen.Event == ev.EventID
-		if ok && !redelivered && (f.Dim == DimHour || f.Dim == DimDay || ev.EventTime.Sub(seen.Last) < b.opts.TouchAfter) {
+		if ok && !redelivered && (f.Dim == DimHour || ev.EventTime.Sub(seen.Last) < b.opts.TouchAfter) {
 			continue
 		}
 		added := redelivered
@@ -342,7 +342,6 @@ func (b *Baseline) facts(ev *cloudtrail.Event, at identity.Attribution, dst []Fa
 	if !ev.EventTime.IsZero() {
 		t := ev.EventTime.UTC()
 		dst = append(dst, Fact{DimHour, hours[t.Hour()]})
-		dst = append(dst, Fact{DimDay, t.Format(time.DateOnly)})
 	}
 	return dst
 }

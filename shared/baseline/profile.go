@@ -14,13 +14,12 @@ const (
 	DimUserAgent Dimension = "user-agent"
 	DimAccount   Dimension = "account"
 	DimHour      Dimension = "hour"
-	DimDay       Dimension = "day"
 	DimRole      Dimension = "role"
 	DimBurst     Dimension = "burst"
 )
 
 // Dimensions lists every dimension, in the order profiles print them.
-var Dimensions = []Dimension{DimService, DimAPI, DimRegion, DimNetwork, DimUserAgent, DimAccount, DimRole, DimHour, DimDay, DimBurst}
+var Dimensions = []Dimension{DimService, DimAPI, DimRegion, DimNetwork, DimUserAgent, DimAccount, DimRole, DimHour, DimBurst}
 
 // Fact is one value of one dimension: region "eu-west-1", network
 // "203.0.113.0/24".

@@ -151,17 +151,45 @@ func shifted(orig *cloudtrail.Event, w int) (delivery, error) {
 type meter struct {
 	mu    sync.Mutex
 	calls map[string]int
-	wru   float64
-	rru   float64
+	// units are the request units per phase ("detector", "correlator")
+	// and kind of item written ("write KEY#", …).
+	units map[string]float64
+	phase string
 }
 
-func newMeter() *meter { return &meter{calls: map[string]int{}} }
+func newMeter() *meter { return &meter{calls: map[string]int{}, units: map[string]float64{}} }
 
 func (m *meter) reset() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	clear(m.calls)
-	m.wru, m.rru = 0, 0
+	clear(m.units)
+}
+
+// in sets the phase the next calls are counted in.
+func (m *meter) in(phase string) {
+	m.mu.Lock()
+	m.phase = phase
+	m.mu.Unlock()
+}
+
+// itemKind names the kind of item by its key: "KEY#", "SIG#", "SIGHOURS"…
+func itemKind(key map[string]types.AttributeValue) string {
+	pk, _ := key[dynamostore.AttrPK].(*types.AttributeValueMemberS)
+	if pk == nil {
+		return "?"
+	}
+	if i := strings.IndexByte(pk.Value, '#'); i >= 0 {
+		kind := pk.Value[:i+1]
+		if sk, _ := key[dynamostore.AttrSK].(*types.AttributeValueMemberS); sk != nil && kind == "PROF#" {
+			if j := strings.IndexByte(sk.Value, '#'); j >= 0 {
+				return kind + sk.Value[:j+1]
+			}
+			return kind + sk.Value
+		}
+		return kind
+	}
+	return pk.Value
 }
 
 func (m *meter) total() int {
@@ -184,19 +212,21 @@ func (m *meter) option(stack *middleware.Stack) error {
 			m.calls[op]++
 			switch p := in.Parameters.(type) {
 			case *dynamodb.PutItemInput:
-				m.wru += math.Ceil(float64(itemSize(p.Item))/1024) * float64(1+indexes(p.Item))
+				m.units[m.phase+" wru"] += math.Ceil(float64(itemSize(p.Item))/1024) * float64(1+indexes(p.Item))
+				m.units[m.phase+" write "+itemKind(p.Item)]++
 			case *dynamodb.UpdateItemInput:
-				m.wru++
+				m.units[m.phase+" wru"]++
+				m.units[m.phase+" write "+itemKind(p.Key)]++
 			}
 			switch r := out.Result.(type) {
 			case *dynamodb.GetItemOutput:
-				m.rru += 0.5 * math.Max(1, math.Ceil(float64(itemSize(r.Item))/4096))
+				m.units[m.phase+" rru"] += 0.5 * math.Max(1, math.Ceil(float64(itemSize(r.Item))/4096))
 			case *dynamodb.QueryOutput:
 				size := 0
 				for _, it := range r.Items {
 					size += itemSize(it)
 				}
-				m.rru += 0.5 * math.Max(1, math.Ceil(float64(size)/4096))
+				m.units[m.phase+" rru"] += 0.5 * math.Max(1, math.Ceil(float64(size)/4096))
 			}
 			return out, md, err
 		}), middleware.After)
@@ -275,6 +305,7 @@ func run(dir string, weeks int, endpoint string) error {
 	}
 	cfg.BaseEndpoint = aws.String(endpoint)
 	m := newMeter()
+	m.in("detector")
 	cfg.APIOptions = append(cfg.APIOptions, m.option)
 	ddb := dynamodb.NewFromConfig(cfg)
 	table := fmt.Sprintf("trailhound-bench-%d", time.Now().UnixNano())
@@ -316,6 +347,8 @@ func run(dir string, weeks int, endpoint string) error {
 	)
 	correlate := func(at time.Time) error {
 		now = at
+		m.in("correlator")
+		defer m.in("detector")
 		c0 := cpu()
 		if _, err := correlator.Invoke(ctx, tick); err != nil {
 			return fmt.Errorf("correlator at %s: %w", at, err)
@@ -413,7 +446,19 @@ func run(dir string, weeks int, endpoint string) error {
 
 	perM := 1e6 / fe
 	m.mu.Lock()
-	wru, rru := m.wru, m.rru
+	wru, rru := m.units["detector wru"], m.units["detector rru"]
+	corrWRU, corrRRU := m.units["correlator wru"], m.units["correlator rru"]
+	var kinds []string
+	for k := range m.units {
+		if strings.HasPrefix(k, "detector write ") {
+			kinds = append(kinds, k)
+		}
+	}
+	sort.Strings(kinds)
+	fmt.Printf("\nDetector writes by item:\n")
+	for _, k := range kinds {
+		fmt.Printf("  %-28s %6.0f  (%.4f per event)\n", strings.TrimPrefix(k, "detector write "), m.units[k], m.units[k]/fe)
+	}
 	m.mu.Unlock()
 	lambdaReq := lambdaPerRequest * 1e6
 	lambdaDur := billedMS * perM / 1000 * lambdaMemoryGB * lambdaArmPerGBs
@@ -425,13 +470,16 @@ func run(dir string, weeks int, endpoint string) error {
 	fmt.Printf("| item | basis | $ per million events |\n|---|---|---:|\n")
 	fmt.Printf("| Lambda requests (detector) | 1 invocation per event, $0.20 per million | %.4f |\n", lambdaReq)
 	fmt.Printf("| Lambda duration (detector) | %.2f ms billed per event on average (CPU + %s per DynamoDB call, 1 ms minimum) | %.4f |\n", billedMS/fe, ddbLatency, lambdaDur)
-	fmt.Printf("| DynamoDB on demand | %.3f WRU and %.3f RRU per event (writes counted once per index) | %.4f |\n", wru/fe, rru/fe, ddbCost)
+	fmt.Printf("| DynamoDB on demand (detector) | %.3f WRU and %.3f RRU per event (writes counted once per index) | %.4f |\n", wru/fe, rru/fe, ddbCost)
 	fmt.Printf("| EventBridge | $1.00 per million for cross-account delivery of management events, plus incident PutEvents | %.4f |\n", ebCost)
 	fmt.Printf("| CloudWatch Logs | %.1f bytes per event at $0.50 per GB | %.4f |\n", float64(logged.n-loggedAtStart)/fe, logsCost)
 	fmt.Printf("| **Trailhound** | | **%.2f** |\n", total)
 	fmt.Printf("| GuardDuty (CloudTrail management event analysis) | $4.00 per million | %.2f |\n", guardDutyPerEvent*1e6)
-	fmt.Printf("\nThe correlator's schedule costs the same whatever the traffic: %d runs a month, about $%.2f in requests and duration.\n",
-		minuteInvocations, float64(minuteInvocations)*(lambdaPerRequest+0.2*lambdaMemoryGB*lambdaArmPerGBs))
+	perRun := func(v float64) float64 { return v / float64(max(1, correlations)) }
+	corrMonth := float64(minuteInvocations) * (lambdaPerRequest + math.Ceil(float64(corrCPU/time.Duration(max(1, correlations)))/1e6+8)/1000*lambdaMemoryGB*lambdaArmPerGBs +
+		perRun(corrWRU)*ddbPerWRU + perRun(corrRRU)*ddbPerRRU)
+	fmt.Printf("\nThe correlator's schedule costs the same whatever the traffic: %d runs a month at %.1f WRU and %.1f RRU a run, about $%.2f a month in requests, duration and DynamoDB.\n",
+		minuteInvocations, perRun(corrWRU), perRun(corrRRU), corrMonth)
 	return nil
 }
 
