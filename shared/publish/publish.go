@@ -96,7 +96,11 @@ func (p *Publisher) Publish(ctx context.Context, incs []incident.Incident) ([]in
 		if len(batch) == 0 {
 			return
 		}
-		failed, err := p.put(ctx, batch, members)
+		ids := make([]string, len(members))
+		for i, inc := range members {
+			ids[i] = inc.ID
+		}
+		failed, err := p.put(ctx, batch, ids)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -131,13 +135,9 @@ func (p *Publisher) Publish(ctx context.Context, incs []incident.Incident) ([]in
 	return published, errors.Join(errs...)
 }
 
-// put sends one batch, resending failed entries; it returns the ids of
-// the incidents it could not publish.
-func (p *Publisher) put(ctx context.Context, entries []types.PutEventsRequestEntry, members []incident.Incident) (map[string]bool, error) {
-	ids := make([]string, len(members))
-	for i, inc := range members {
-		ids[i] = inc.ID
-	}
+// put sends one batch, resending failed entries; ids name the entries (in
+// order) in logs and errors. It returns the ids it could not publish.
+func (p *Publisher) put(ctx context.Context, entries []types.PutEventsRequestEntry, ids []string) (map[string]bool, error) {
 	all := func() map[string]bool {
 		failed := make(map[string]bool, len(ids))
 		for _, id := range ids {
