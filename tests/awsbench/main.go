@@ -58,9 +58,11 @@ import (
 // /dynamodb/pricing/on-demand, /eventbridge/pricing, /cloudwatch/pricing,
 // /guardduty/pricing).
 const (
-	lambdaPerRequest  = 0.20 / 1e6           // $ per invocation
-	lambdaArmPerGBs   = 0.0000133334         // $ per GB-second, arm64
-	lambdaMemoryGB    = 128.0 / 1024         // the detector's memory
+	lambdaPerRequest  = 0.20 / 1e6   // $ per invocation
+	lambdaArmPerGBs   = 0.0000133334 // $ per GB-second, arm64
+	lambdaMemoryMB    = 256.0        // the detector's memory (infra/stacks)
+	lambdaMemoryGB    = lambdaMemoryMB / 1024
+	lambdaFullCoreMB  = 1769.0               // Lambda gives a whole vCPU at this much memory, a share below
 	ddbPerWRU         = 0.625 / 1e6          // $ per write request unit, on demand
 	ddbPerRRU         = 0.125 / 1e6          // $ per read request unit, on demand
 	ebCrossAccount    = 1.00 / 1e6           // $ per management event delivered to the security account's bus
@@ -190,16 +192,6 @@ func itemKind(key map[string]types.AttributeValue) string {
 		return kind
 	}
 	return pk.Value
-}
-
-func (m *meter) total() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	n := 0
-	for _, v := range m.calls {
-		n += v
-	}
-	return n
 }
 
 func (m *meter) option(stack *middleware.Stack) error {
@@ -391,7 +383,8 @@ func run(dir string, weeks int, endpoint string) error {
 				}
 			}
 			ddbDetector += n
-			billedMS += math.Ceil(max(1, float64(spent+time.Duration(n)*ddbLatency)/float64(time.Millisecond)))
+			wall := time.Duration(float64(spent)*lambdaFullCoreMB/lambdaMemoryMB) + time.Duration(n)*ddbLatency
+			billedMS += math.Ceil(max(1, float64(wall)/float64(time.Millisecond)))
 		}
 	}
 	if err := correlate(last.Add(time.Second)); err != nil {
@@ -469,7 +462,7 @@ func run(dir string, weeks int, endpoint string) error {
 	fmt.Printf("\nCost per million CloudTrail management events (us-east-1 list prices; %s, arm64, %d MB; DynamoDB on demand)\n\n", "Lambda", int(lambdaMemoryGB*1024))
 	fmt.Printf("| item | basis | $ per million events |\n|---|---|---:|\n")
 	fmt.Printf("| Lambda requests (detector) | 1 invocation per event, $0.20 per million | %.4f |\n", lambdaReq)
-	fmt.Printf("| Lambda duration (detector) | %.2f ms billed per event on average (CPU + %s per DynamoDB call, 1 ms minimum) | %.4f |\n", billedMS/fe, ddbLatency, lambdaDur)
+	fmt.Printf("| Lambda duration (detector) | %.2f ms billed per event on average (CPU at %d MB's share of a core + %s per DynamoDB call, 1 ms minimum) | %.4f |\n", billedMS/fe, int(lambdaMemoryMB), ddbLatency, lambdaDur)
 	fmt.Printf("| DynamoDB on demand (detector) | %.3f WRU and %.3f RRU per event (writes counted once per index) | %.4f |\n", wru/fe, rru/fe, ddbCost)
 	fmt.Printf("| EventBridge | $1.00 per million for cross-account delivery of management events, plus incident PutEvents | %.4f |\n", ebCost)
 	fmt.Printf("| CloudWatch Logs | %.1f bytes per event at $0.50 per GB | %.4f |\n", float64(logged.n-loggedAtStart)/fe, logsCost)
