@@ -137,8 +137,10 @@ type Baseline struct {
 	// Memoised fact values: user-agent families, API names and the roles
 	// of sessions recur from event to event.
 	agents map[string]string
-	apis   map[string]map[string]string
-	roles  map[string]string
+	// networks memoises Network by source address.
+	networks map[string]string
+	apis     map[string]map[string]string
+	roles    map[string]string
 }
 
 // New returns a Baseline over the store.
@@ -147,7 +149,7 @@ func New(s Store, opts Options) (*Baseline, error) {
 		return nil, err
 	}
 	return &Baseline{store: s, opts: opts, cache: make(map[string]*entry),
-		agents: make(map[string]string), apis: make(map[string]map[string]string), roles: make(map[string]string)}, nil
+		agents: make(map[string]string), networks: make(map[string]string), apis: make(map[string]map[string]string), roles: make(map[string]string)}, nil
 }
 
 // Observe records the event in its identity's profile and returns a signal
@@ -322,7 +324,15 @@ func (b *Baseline) facts(ev *cloudtrail.Event, at identity.Attribution, dst []Fa
 	if ev.AWSRegion != "" {
 		dst = append(dst, Fact{DimRegion, ev.AWSRegion})
 	}
-	if n := Network(ev.SourceIPAddress); n != "" {
+	n, ok := b.networks[ev.SourceIPAddress]
+	if !ok {
+		n = Network(ev.SourceIPAddress)
+		if len(b.networks) >= memoSize {
+			clear(b.networks)
+		}
+		b.networks[ev.SourceIPAddress] = n
+	}
+	if n != "" {
 		dst = append(dst, Fact{DimNetwork, n})
 	}
 	ua, ok := b.agents[ev.UserAgent]

@@ -106,6 +106,25 @@ func BenchmarkDecode(b *testing.B) {
 			reportRates(b, len(recs), &ms)
 		})
 	}
+	// The one-pass fast path that Decode and the Reader take (fast.go),
+	// on the record followed by more input as in the Reader's buffer.
+	b.Run("trailhound-fast", func(b *testing.B) {
+		b.SetBytes(int64(size))
+		buffered := make([][]byte, len(recs))
+		for i, r := range recs {
+			buffered[i] = append(bytes.Clone(r), `,{"eventID":"next"}`...)
+		}
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		for b.Loop() {
+			for _, r := range buffered {
+				if _, _, ok := fastDecode(r, MaxRecordBytes); !ok {
+					b.Fatal("fast path refused a dataset record")
+				}
+			}
+		}
+		reportRates(b, len(recs), &ms)
+	})
 }
 
 // s3Export returns all Invictus records as one S3 export object.

@@ -64,6 +64,11 @@ type wireRecord struct {
 
 	// Records is the key of the S3 export wrapper, which is not a record.
 	Records json.RawMessage `json:"Records"`
+
+	// resources are the decoded resources when resourcesDone is set (the
+	// fast path decodes them on its way).
+	resources     []Resource
+	resourcesDone bool
 }
 
 // backend is the JSON library behind Decode. aliases reports that decoded
@@ -94,6 +99,11 @@ type backend struct {
 func Decode(raw []byte) (Event, error) {
 	if len(raw) > MaxRecordBytes {
 		return Event{}, recordErr(ReasonTooLarge, fmt.Errorf("%d bytes, limit %d", len(raw), MaxRecordBytes))
+	}
+	if data := trimSpace(raw); len(data) > 0 && data[0] == '{' {
+		if ev, n, ok := fastDecode(data, MaxRecordBytes); ok && n == len(data) {
+			return ev, nil
+		}
 	}
 	return decode(decoder, raw)
 }
@@ -193,8 +203,8 @@ func finish(w *wireRecord, raw []byte, be backend) (Event, error) {
 	if w.EventName == "" {
 		return Event{}, recordErr(ReasonMissingName, nil)
 	}
-	var resources []Resource
-	if len(w.Resources) > 0 && !isNull(w.Resources) {
+	resources := w.resources
+	if !w.resourcesDone && len(w.Resources) > 0 && !isNull(w.Resources) {
 		if err := be.unmarshal(w.Resources, &resources); err != nil {
 			resources = lenientResources(w.Resources)
 		}
@@ -252,6 +262,9 @@ func parseTime(s string) (time.Time, bool) {
 	if len(s) < len("2006-01-02T15:04:05") {
 		return time.Time{}, false
 	}
+	if t, ok := parseTimeZ(s); ok {
+		return t, true
+	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		switch s[10] {
@@ -267,6 +280,38 @@ func parseTime(s string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return t.UTC(), true
+}
+
+// parseTimeZ reads the form CloudTrail writes, "2006-01-02T15:04:05Z",
+// without time.Parse's generality; it accepts exactly what time.Parse
+// accepts of that form, and leaves anything else to it.
+func parseTimeZ(s string) (time.Time, bool) {
+	if len(s) != len("2006-01-02T15:04:05Z") || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+		s[13] != ':' || s[16] != ':' || s[19] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	year, month, day := num(0, 4), num(5, 2), num(8, 2)
+	hour, minute, sec := num(11, 2), num(14, 2), num(17, 2)
+	if year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC)
+	if t.Day() != day || t.IsZero() {
+		// Day out of range for the month (time.Parse rejects it), or the
+		// zero time.
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // maxDepth is the deepest nesting of arrays and objects Decode accepts, the
@@ -302,6 +347,17 @@ func tooDeep(raw []byte) bool {
 		}
 	}
 	return false
+}
+
+// trimSpace returns b without JSON whitespace around it.
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
 }
 
 // firstByte returns the first non-whitespace byte of b, or 0.

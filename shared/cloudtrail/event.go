@@ -13,8 +13,11 @@
 // record as a *RecordError (matching ErrMalformed), after which a Reader goes
 // on with the next record; a Reader reports a stream it cannot read further,
 // such as a truncated gzip file, with an error matching ErrFileCorrupt.
-// Decoding uses github.com/segmentio/encoding/json, which benchmarked fastest
-// among the libraries compared in the package's benchmarks.
+// An ordinary record is decoded in one pass, straight from the Reader's
+// buffer, by the package's own decoder (fast.go); anything out of the
+// ordinary goes through github.com/segmentio/encoding/json, which
+// benchmarked fastest among the libraries compared in the package's
+// benchmarks, and a lenient decoder behind it.
 package cloudtrail
 
 import (

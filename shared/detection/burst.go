@@ -150,7 +150,12 @@ type BurstDetector struct {
 }
 
 type hit struct {
-	t       time.Time
+	t time.Time
+	// value is the one distinct value when one is set (a service, a
+	// region or an API: no slice to allocate), values the values
+	// otherwise.
+	value   string
+	one     bool
 	values  []string
 	service string
 	region  string
@@ -202,6 +207,9 @@ func NewBurstDetector(bursts []Burst, preds map[string]Predicate, maxIdentities 
 
 func (w *window) add(h hit) {
 	w.hits = append(w.hits, h)
+	if h.one {
+		w.counts[h.value]++
+	}
 	for _, v := range h.values {
 		w.counts[v]++
 	}
@@ -217,6 +225,9 @@ func (w *window) drop(n int) {
 		}
 	}
 	for _, h := range w.hits[:n] {
+		if h.one {
+			dec(w.counts, h.value)
+		}
 		for _, v := range h.values {
 			dec(w.counts, v)
 		}
@@ -261,11 +272,11 @@ func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) [
 		switch b.Distinct {
 		case "":
 		case "service":
-			h.values = []string{ev.EventSource}
+			h.value, h.one = ev.EventSource, true
 		case "region":
-			h.values = []string{ev.AWSRegion}
+			h.value, h.one = ev.AWSRegion, true
 		case "api":
-			h.values = []string{ev.EventSource + ":" + ev.EventName}
+			h.value, h.one = ev.EventSource+":"+ev.EventName, true
 		default:
 			anyString(Field(ev, b.Distinct), func(s string) bool {
 				h.values = append(h.values, s)

@@ -12,12 +12,34 @@ import (
 // credentials are used somewhere other than the instance.
 const InstanceCredentialsKind = "instance-credentials-off-instance"
 
-var (
-	instanceSession = regexp.MustCompile(`^i-[0-9a-fA-F]{8,17}$`)
-	// workstation user agents: an instance runs Linux or Windows Server;
-	// a Mac, or a penetration-testing distribution, is somebody's laptop.
-	workstation = regexp.MustCompile(`(?i)darwin/|macintosh|mac os x|kali|parrot|pentoo|blackarch`)
-)
+// workstation user agents: an instance runs Linux or Windows Server; a
+// Mac, or a penetration-testing distribution, is somebody's laptop.
+var workstation = regexp.MustCompile(`(?i)darwin/|macintosh|mac os x|kali|parrot|pentoo|blackarch`)
+
+// isInstanceSession reports whether a session name is an EC2 instance id,
+// as `^i-[0-9a-fA-F]{8,17}$` would.
+func isInstanceSession(name string) bool {
+	if len(name) < 2+8 || len(name) > 2+17 || name[0] != 'i' || name[1] != '-' {
+		return false
+	}
+	for i := 2; i < len(name); i++ {
+		if !hexByte[name[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+var hexByte = func() (t [256]bool) {
+	for _, c := range []byte("0123456789abcdefABCDEF") {
+		t[c] = true
+	}
+	return t
+}()
+
+// workstationMemoSize bounds the memo of user agents matched against
+// workstation; a full memo is cleared.
+const workstationMemoSize = 10000
 
 // InstanceCredentials watches EC2 instance-role sessions (the credentials
 // the instance metadata service hands out) for use away from the instance:
@@ -28,6 +50,8 @@ type InstanceCredentials struct {
 	first map[string]string // session ARN -> first /16 seen
 	fired map[string]bool
 	limit int
+	// workstation memoises workstation.MatchString by user agent.
+	workstation map[string]bool
 }
 
 // NewInstanceCredentials returns a detector remembering at most limit
@@ -36,7 +60,7 @@ func NewInstanceCredentials(limit int) *InstanceCredentials {
 	if limit <= 0 {
 		limit = 100000
 	}
-	return &InstanceCredentials{first: map[string]string{}, fired: map[string]bool{}, limit: limit}
+	return &InstanceCredentials{first: map[string]string{}, fired: map[string]bool{}, limit: limit, workstation: map[string]bool{}}
 }
 
 // Observe returns a signal the first time an instance session is seen used
@@ -48,14 +72,14 @@ func (d *InstanceCredentials) Observe(ev *cloudtrail.Event, at identity.Attribut
 	}
 	name := identity.SessionName(ui.ARN)
 	delivered := ui.SessionContext != nil && ui.SessionContext.EC2RoleDelivery != ""
-	if !instanceSession.MatchString(name) && !delivered {
+	if !isInstanceSession(name) && !delivered {
 		return nil
 	}
 	if d.fired[ui.ARN] {
 		return nil
 	}
 	why := ""
-	if workstation.MatchString(ev.UserAgent) {
+	if d.isWorkstation(ev.UserAgent) {
 		why = "the instance role's credentials are used by a workstation tool (" + trim(ev.UserAgent, 80) + "), not from the instance"
 	}
 	if net := network16(ev.SourceIPAddress); net != "" {
@@ -77,6 +101,19 @@ func (d *InstanceCredentials) Observe(ev *cloudtrail.Event, at identity.Attribut
 	s.Tags = []string{TagAnomaly, TagCredentialAccess}
 	s.Resources = []Resource{{Type: "iam:role", ARN: identity.RoleARNFromSession(ui.ARN)}, {Type: "ec2:instance", ID: name, Region: ev.AWSRegion}}
 	return []Signal{s}
+}
+
+// isWorkstation reports whether the user agent is a workstation's.
+func (d *InstanceCredentials) isWorkstation(ua string) bool {
+	w, ok := d.workstation[ua]
+	if !ok {
+		w = workstation.MatchString(ua)
+		if len(d.workstation) >= workstationMemoSize {
+			clear(d.workstation)
+		}
+		d.workstation[ua] = w
+	}
+	return w
 }
 
 // network16 returns the /16 of an IPv4 source address, or "" for service

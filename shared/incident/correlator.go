@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/trailhound/trailhound/shared/detection"
@@ -19,10 +20,11 @@ import (
 // watermark. The pipeline passes its store.Store through an adapter.
 type Store interface {
 	// SignalsSince returns the tagged signals (those policies read) with
-	// time in [since, until), all identities, ordered by time.
+	// time in [since, until), all identities, ordered by time. A zero
+	// until leaves the range open.
 	SignalsSince(ctx context.Context, since, until time.Time) ([]detection.Signal, error)
 	// SignalsOf returns one identity's tagged signals with time in
-	// [since, until), ordered by time.
+	// [since, until), ordered by time. A zero until leaves the range open.
 	SignalsOf(ctx context.Context, identityKey string, since, until time.Time) ([]detection.Signal, error)
 	// OpenIncidents returns the identity's incidents last seen at or after
 	// since.
@@ -61,14 +63,22 @@ func DefaultOptions() Options {
 	return Options{Lateness: 15 * time.Minute, Quiet: 24 * time.Hour, Watermark: "correlator"}
 }
 
-// Correlator applies composite policies to recent signals.
+// Correlator applies composite policies to recent signals. It is safe for
+// concurrent use; runs are serialised.
 type Correlator struct {
+	// mu serialises runs and guards the cache and the match buffer.
+	mu       sync.Mutex
 	store    Store
 	policies []Policy
 	planner  Planner
 	opts     Options
 	log      *slog.Logger
 	maxWin   time.Duration
+	// cache, when set, is the in-memory view of the store that Cache
+	// enables.
+	cache *cache
+	// used is match's buffer, reused between policies and runs.
+	used []detection.Signal
 }
 
 // NewCorrelator validates the policies and returns a correlator.
@@ -90,6 +100,8 @@ func NewCorrelator(s Store, policies []Policy, planner Planner, opts Options, lo
 // Lambda, event time in replay), and returns the incidents it opened or
 // changed.
 func (c *Correlator) Run(ctx context.Context, now time.Time) ([]Incident, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	mark, err := c.store.Watermark(ctx, c.opts.Watermark)
 	if err != nil {
 		return nil, fmt.Errorf("read watermark: %w", err)
@@ -98,23 +110,9 @@ func (c *Correlator) Run(ctx context.Context, now time.Time) ([]Incident, error)
 	if mark.IsZero() {
 		since = now.Add(-c.maxWin)
 	}
-	fresh, err := c.store.SignalsSince(ctx, since, now)
+	keys, err := c.freshIdentities(ctx, since, now)
 	if err != nil {
-		return nil, fmt.Errorf("read signals since %s: %w", since.Format(time.RFC3339), err)
-	}
-	var keys []string
-	seen := map[string]bool{}
-	for _, s := range fresh {
-		if len(s.Tags) == 0 {
-			// No policy reads an untagged signal: it cannot change an
-			// incident.
-			continue
-		}
-		k := s.Identity.Key()
-		if !seen[k] {
-			seen[k] = true
-			keys = append(keys, k)
-		}
+		return nil, err
 	}
 	var changed []Incident
 	for _, k := range keys {
@@ -124,10 +122,58 @@ func (c *Correlator) Run(ctx context.Context, now time.Time) ([]Incident, error)
 		}
 		changed = append(changed, incs...)
 	}
+	if c.cache != nil {
+		c.cache.sweep(now.Add(-c.maxWin - c.opts.Quiet))
+	}
 	if _, err := c.store.AdvanceWatermark(ctx, c.opts.Watermark, now); err != nil {
 		return changed, fmt.Errorf("advance watermark: %w", err)
 	}
 	return changed, nil
+}
+
+// freshIdentities returns the identities with tagged signals in [since,
+// now), in the order of their first such signal.
+func (c *Correlator) freshIdentities(ctx context.Context, since, now time.Time) ([]string, error) {
+	var keys []string
+	seen := map[string]bool{}
+	add := func(k string) {
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	if c.cache != nil {
+		refs, ok := c.cache.recentSince(since)
+		if !ok {
+			// Everything stored from since on, so that the signals fed
+			// from now on complete it.
+			fresh, err := c.store.SignalsSince(ctx, since, time.Time{})
+			if err != nil {
+				return nil, fmt.Errorf("read signals since %s: %w", since.Format(time.RFC3339), err)
+			}
+			refs = c.cache.loadRecent(since, fresh)
+		}
+		for _, r := range refs {
+			if !r.t.Before(now) {
+				break
+			}
+			add(r.key)
+		}
+		return keys, nil
+	}
+	fresh, err := c.store.SignalsSince(ctx, since, now)
+	if err != nil {
+		return nil, fmt.Errorf("read signals since %s: %w", since.Format(time.RFC3339), err)
+	}
+	for _, s := range fresh {
+		if len(s.Tags) == 0 {
+			// No policy reads an untagged signal: it cannot change an
+			// incident.
+			continue
+		}
+		add(s.Identity.Key())
+	}
+	return keys, nil
 }
 
 // correlate evaluates every policy for one identity, retrying once when
@@ -137,6 +183,9 @@ func (c *Correlator) correlate(ctx context.Context, key string, now time.Time) (
 	for attempt := 0; ; attempt++ {
 		incs, err := c.correlateOnce(ctx, key, now)
 		if errors.Is(err, ErrConflict) && attempt < 3 {
+			if c.cache != nil {
+				c.cache.forget(key)
+			}
 			continue
 		}
 		out = append(out, incs...)
@@ -144,8 +193,59 @@ func (c *Correlator) correlate(ctx context.Context, key string, now time.Time) (
 	}
 }
 
+// signalsOf returns the identity's tagged signals in [since, until), from
+// the cache when it holds them.
+func (c *Correlator) signalsOf(ctx context.Context, key string, since, until time.Time) ([]detection.Signal, error) {
+	if c.cache == nil {
+		return c.store.SignalsOf(ctx, key, since, until)
+	}
+	id := c.cache.identity(key)
+	if !id.signalsLoaded || since.Before(id.signalsFrom) {
+		all, err := c.store.SignalsOf(ctx, key, since, time.Time{})
+		if err != nil {
+			return nil, err
+		}
+		id.signals, id.signalsFrom, id.signalsLoaded = all, since, true
+	}
+	id.trimSignals(since)
+	id.lastUsed = until
+	return between(id.signals, since, until), nil
+}
+
+// openIncidents returns the identity's incidents last seen at or after
+// since, from the cache when it holds them.
+func (c *Correlator) openIncidents(ctx context.Context, key string, since time.Time) ([]Incident, error) {
+	if c.cache == nil {
+		return c.store.OpenIncidents(ctx, key, since)
+	}
+	id := c.cache.identity(key)
+	if !id.incidentsLoaded || since.Before(id.incidentsFrom) {
+		all, err := c.store.OpenIncidents(ctx, key, since)
+		if err != nil {
+			return nil, err
+		}
+		id.incidents, id.incidentsFrom, id.incidentsLoaded = all, since, true
+	}
+	// Incidents last seen before since are closed to this query and, since
+	// moves forward, to the next ones: drop them.
+	id.incidents = slices.DeleteFunc(id.incidents, func(inc Incident) bool { return inc.LastSeen.Before(since) })
+	id.incidentsFrom = since
+	return slices.Clone(id.incidents), nil
+}
+
+// putIncident writes the incident and keeps the cache's copy current.
+func (c *Correlator) putIncident(ctx context.Context, inc Incident) error {
+	if err := c.store.PutIncident(ctx, inc); err != nil {
+		return err
+	}
+	if c.cache != nil {
+		c.cache.identity(inc.Identity.Key).putIncident(inc)
+	}
+	return nil
+}
+
 func (c *Correlator) correlateOnce(ctx context.Context, key string, now time.Time) ([]Incident, error) {
-	signals, err := c.store.SignalsOf(ctx, key, now.Add(-c.maxWin), now)
+	signals, err := c.signalsOf(ctx, key, now.Add(-c.maxWin), now)
 	if err != nil {
 		return nil, fmt.Errorf("read signals of %s: %w", key, err)
 	}
@@ -154,7 +254,7 @@ func (c *Correlator) correlateOnce(ctx context.Context, key string, now time.Tim
 	}
 	// Incidents that may still be open for these signals: an incident stays
 	// open while its signals keep coming within the quiet period.
-	open, err := c.store.OpenIncidents(ctx, key, signals[0].Time.Add(-c.opts.Quiet))
+	open, err := c.openIncidents(ctx, key, signals[0].Time.Add(-c.opts.Quiet))
 	if err != nil {
 		return nil, fmt.Errorf("read open incidents of %s: %w", key, err)
 	}
@@ -173,25 +273,23 @@ func (c *Correlator) correlateOnce(ctx context.Context, key string, now time.Tim
 		if prev != nil {
 			// Signals after the quiet period of the last incident start a
 			// new one, which must stand on its own.
-			known := map[string]bool{}
-			for _, r := range prev.Signals {
-				known[r.ID] = true
-			}
-			first := slices.IndexFunc(window, func(s detection.Signal) bool { return !known[s.ID] })
+			known := newKnownSet(prev.Signals)
+			first := slices.IndexFunc(window, func(s detection.Signal) bool { return !known.has(&s) })
 			if first >= 0 && window[first].Time.After(prev.LastSeen.Add(c.opts.Quiet)) {
 				current = nil
 				window = since(window, prev.LastSeen.Add(time.Nanosecond))
 			}
 		}
-		used := p.match(window)
+		used := p.match(window, c.used)
 		if used == nil {
 			continue
 		}
+		c.used = used // reused: build copies what it keeps
 		inc, ok := c.build(p, current, used, now)
 		if !ok {
 			continue
 		}
-		if err := c.store.PutIncident(ctx, inc); err != nil {
+		if err := c.putIncident(ctx, inc); err != nil {
 			return changed, fmt.Errorf("write incident %s: %w", inc.ID, err)
 		}
 		c.log.LogAttrs(ctx, slog.LevelInfo, "incident", slog.String("id", inc.ID), slog.String("policy", inc.Policy),
@@ -201,29 +299,86 @@ func (c *Correlator) correlateOnce(ctx context.Context, key string, now time.Tim
 	return changed, nil
 }
 
+// knownSet tells which signals an incident already lists. Both the
+// incident's refs and the signals asked about are ordered by time then id,
+// so it walks the refs alongside the questions, without building a set;
+// refs in another order (never written so) fall back to a map. Questions
+// must come in that order too.
+type knownSet struct {
+	refs []SignalRef
+	next int
+	ids  map[string]bool
+}
+
+func newKnownSet(refs []SignalRef) knownSet {
+	k := knownSet{refs: refs}
+	if !slices.IsSortedFunc(refs, compareRefs) {
+		k.ids = make(map[string]bool, len(refs))
+		for _, r := range refs {
+			k.ids[r.ID] = true
+		}
+	}
+	return k
+}
+
+func compareRefs(a, b SignalRef) int {
+	return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.ID, b.ID))
+}
+
+// has reports whether s is among the refs.
+func (k *knownSet) has(s *detection.Signal) bool {
+	if k.ids != nil {
+		return k.ids[s.ID]
+	}
+	for k.next < len(k.refs) {
+		r := &k.refs[k.next]
+		switch cmp.Or(r.Time.Compare(s.Time), cmp.Compare(r.ID, s.ID)) {
+		case 0:
+			return true
+		case 1:
+			return false
+		}
+		k.next++
+	}
+	return false
+}
+
 // since returns the signals (ordered by time) at or after t.
 func since(signals []detection.Signal, t time.Time) []detection.Signal {
 	i, _ := slices.BinarySearchFunc(signals, t, func(s detection.Signal, t time.Time) int { return s.Time.Compare(t) })
 	return signals[i:]
 }
 
+// between returns the signals (ordered by time) in [from, until).
+func between(signals []detection.Signal, from, until time.Time) []detection.Signal {
+	signals = since(signals, from)
+	j, _ := slices.BinarySearchFunc(signals, until, func(s detection.Signal, t time.Time) int { return s.Time.Compare(t) })
+	return signals[:j:j]
+}
+
 // build merges the signals into the open incident (or a new one) and
 // reports whether anything changed.
 func (c *Correlator) build(p *Policy, current *Incident, used []detection.Signal, now time.Time) (Incident, bool) {
 	var inc Incident
-	known := map[string]bool{}
+	var known knownSet
 	if current != nil {
 		inc = *current
-		for _, r := range inc.Signals {
-			known[r.ID] = true
+		listed := newKnownSet(current.Signals)
+		if !slices.ContainsFunc(used, func(s detection.Signal) bool { return !listed.has(&s) }) {
+			return inc, false
 		}
+		known = newKnownSet(current.Signals)
+		// current may be the cache's copy: what is appended or sorted in
+		// place below gets arrays of its own.
+		inc.Signals = slices.Clone(inc.Signals)
+		inc.Resources = slices.Clone(inc.Resources)
+		inc.Identity.Chains = slices.Clone(inc.Identity.Chains)
 	}
 	added := false
 	for _, s := range used {
-		if known[s.ID] {
+		if known.has(&s) {
 			continue
 		}
-		known[s.ID] = true
 		added = true
 		inc.Signals = append(inc.Signals, ref(s))
 		inc.Resources = mergeResources(inc.Resources, s.Resources)

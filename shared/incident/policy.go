@@ -162,10 +162,11 @@ func ValidatePolicies(ps []Policy) error {
 }
 
 // match returns the signals that make p hold over signals (all of one
-// identity, within p's window of the latest), or nil when it does not hold.
-// Signals from calls an AWS service made on the identity's behalf
-// (CloudFormation deploying a stack) never satisfy a policy.
-func (p *Policy) match(signals []detection.Signal) []detection.Signal {
+// identity, within p's window of the latest), appended to used[:0], or nil
+// when it does not hold. Signals from calls an AWS service made on the
+// identity's behalf (CloudFormation deploying a stack) never satisfy a
+// policy.
+func (p *Policy) match(signals, used []detection.Signal) []detection.Signal {
 	counts := func(s *detection.Signal, tags []string) bool {
 		return s.ServiceInvoked == "" && hasAny(s.Tags, tags)
 	}
@@ -185,7 +186,7 @@ func (p *Policy) match(signals []detection.Signal) []detection.Signal {
 	if !strong {
 		return nil
 	}
-	var used []detection.Signal
+	used = used[:0]
 	for i := range signals {
 		s := &signals[i]
 		in := counts(s, p.Context)

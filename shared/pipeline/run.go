@@ -62,6 +62,11 @@ const CorrelateEvery = time.Minute
 // it. This is the local CLI's and the tests' way to run the whole pipeline.
 func (p *Pipeline) Run(ctx context.Context, src EventSource, onEvent func(*cloudtrail.Event, Observation) error) (RunResult, error) {
 	var res RunResult
+	// This run writes every signal the correlator reads: the correlator
+	// keeps each identity's window in memory, fed with the new signals,
+	// rather than re-reading it from the store every minute.
+	p.correlator.Cache(true)
+	defer p.correlator.Cache(false)
 	identities := map[string]bool{}
 	changed := map[string]bool{}
 	correlate := func(now time.Time) error {
@@ -102,6 +107,7 @@ func (p *Pipeline) Run(ctx context.Context, src EventSource, onEvent func(*cloud
 				return res, err
 			}
 		}
+		p.correlator.Stored(obs.Signals...)
 		res.Signals += len(obs.Signals)
 		if !obs.Attribution.ByService {
 			identities[obs.Attribution.Origin.Key()] = true

@@ -105,6 +105,7 @@ type Stream struct {
 	pruned  time.Time
 	seq     uint64
 	report  Report
+	slab    []cloudtrail.Event // see newEvent
 }
 
 // source is one log file being read.
@@ -250,7 +251,8 @@ func (s *Stream) advance(src *source, count bool) {
 			if count {
 				s.report.Records++
 			}
-			src.head = &ev
+			src.head = s.newEvent()
+			*src.head = ev
 			return
 		}
 		if errors.Is(err, io.EOF) {
@@ -279,6 +281,22 @@ func (s *Stream) advance(src *source, count bool) {
 		src.close()
 		return
 	}
+}
+
+// eventSlab is how many events newEvent allocates at once.
+const eventSlab = 32
+
+// newEvent returns room for one event. Events are allocated a few dozen at
+// a time: one allocation instead of one per event. Nothing keeps an event
+// once it has been processed, so a slab lives about as long as the
+// reordering window holds its events.
+func (s *Stream) newEvent() *cloudtrail.Event {
+	if len(s.slab) == 0 {
+		s.slab = make([]cloudtrail.Event, eventSlab)
+	}
+	ev := &s.slab[0]
+	s.slab = s.slab[1:]
+	return ev
 }
 
 func (src *source) close() {

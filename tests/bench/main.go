@@ -19,6 +19,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,6 +35,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/trailhound/trailhound/shared/cloudtrail"
@@ -46,16 +48,24 @@ func main() {
 	events := flag.Int("events", 1_000_000, "events in the generated corpus")
 	perFile := flag.Int("per-file", 1000, "records per generated file")
 	identities := flag.Int("identities", 200, "identity groups: copies rename users, roles and keys modulo this")
-	dir := flag.String("dir", "", "corpus folder (default: .bin/bench-corpus-<events>)")
+	corpus := flag.String("corpus", "invictus", "what the generated corpus replicates: invictus (the Stratus run: an attack every two hours, the worst case) or demo (events/demo: six days of an organisation's ordinary work with one attack, a realistic mix)")
+	dir := flag.String("dir", "", "corpus folder (default: .bin/bench-corpus-<events>, .bin/bench-corpus-demo-<events> for -corpus demo)")
 	datasets := flag.String("datasets", os.Getenv("TRAILHOUND_DATASETS"), "the shared datasets folder")
+	phases := flag.String("phases", "stdlib,reader,foundations,pipeline", "the phases to run, comma-separated (none: only generate the corpus)")
 	phase := flag.String("phase", "", "internal: run one phase in this process")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of each phase to this file")
 	memprofile := flag.String("memprofile", "", "write a heap profile at the end of each phase to this file")
+	flag.StringVar(&incidentsOut, "incidents", "", "write the pipeline phase's incidents to this file as JSON lines (to compare versions)")
 	flag.Parse()
 	log.SetFlags(0)
 
 	if *dir == "" {
-		*dir = filepath.Join(".bin", fmt.Sprintf("bench-corpus-%d", *events))
+		switch *corpus {
+		case "invictus":
+			*dir = filepath.Join(".bin", fmt.Sprintf("bench-corpus-%d", *events))
+		default:
+			*dir = filepath.Join(".bin", fmt.Sprintf("bench-corpus-%s-%d", *corpus, *events))
+		}
 	}
 	if *phase != "" {
 		runtime.GOMAXPROCS(1)
@@ -88,14 +98,26 @@ func main() {
 	if *datasets == "" {
 		*datasets = "../shared/datasets"
 	}
-	if err := generate(*datasets, *dir, *events, *perFile, *identities); err != nil {
+	var sources []string
+	switch *corpus {
+	case "invictus":
+		sources, _ = filepath.Glob(filepath.Join(*datasets, "invictus-aws-stratus-simulation", "raw", "*.json"))
+	case "demo":
+		sources, _ = filepath.Glob(filepath.Join("events", "demo", "AWSLogs", "*", "*", "CloudTrail", "*", "*", "*", "*", "*.json.gz"))
+	default:
+		log.Fatalf("unknown corpus %q (want invictus or demo)", *corpus)
+	}
+	if err := generate(sources, *dir, *events, *perFile, *identities); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("corpus: %s (%d events, %d per file), %s, %d cores available, measured on 1 (GOMAXPROCS=1)\n\n",
-		*dir, *events, *perFile, runtime.Version(), runtime.NumCPU())
-	fmt.Printf("%-10s %12s %12s %12s %14s %10s\n", "phase", "events", "seconds", "events/s", "allocs/event", "peak RSS")
-	for _, p := range []string{"stdlib", "reader", "foundations", "pipeline"} {
-		cmd := exec.Command(os.Args[0], "-phase", p, "-dir", *dir, "-cpuprofile", *cpuprofile)
+	fmt.Printf("corpus: %s, replicating %s (%d events, %d per file), %s, %d cores available, measured on 1 (GOMAXPROCS=1)\n\n",
+		*dir, *corpus, *events, *perFile, runtime.Version(), runtime.NumCPU())
+	fmt.Printf("%-12s %9s %8s %10s %8s %10s %13s %9s\n", "phase", "events", "wall s", "events/s", "CPU s", "ev/CPU-s", "allocs/event", "peak RSS")
+	for _, p := range strings.Split(*phases, ",") {
+		if p == "none" {
+			continue
+		}
+		cmd := exec.Command(os.Args[0], "-phase", p, "-dir", *dir, "-cpuprofile", *cpuprofile, "-incidents", incidentsOut)
 		cmd.Stderr = os.Stderr
 		out, err := cmd.Output()
 		if err != nil {
@@ -115,6 +137,7 @@ func runPhase(phase, dir string) error {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	start := time.Now()
+	cpuStart := cpuTime()
 	var n int
 	switch phase {
 	case "stdlib":
@@ -132,10 +155,23 @@ func runPhase(phase, dir string) error {
 		return err
 	}
 	elapsed := time.Since(start)
+	cpu := cpuTime() - cpuStart
 	runtime.ReadMemStats(&after)
 	allocs := float64(after.Mallocs-before.Mallocs) / float64(n)
-	fmt.Printf("%-10s %12d %12.2f %12.0f %14.1f %10s\n", phase, n, elapsed.Seconds(), float64(n)/elapsed.Seconds(), allocs, peakRSS())
+	fmt.Printf("%-12s %9d %8.2f %10.0f %8.2f %10.0f %13.1f %9s\n", phase, n, elapsed.Seconds(), float64(n)/elapsed.Seconds(),
+		cpu.Seconds(), float64(n)/cpu.Seconds(), allocs, peakRSS())
 	return nil
+}
+
+// cpuTime is the CPU time (user and system) the process has used so far:
+// on a shared machine it measures the work, where wall time also measures
+// the neighbours.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func decodeStdlib(files []string) (int, error) {
@@ -205,12 +241,38 @@ func runFoundations(dir string) (int, error) {
 	})
 }
 
+// incidentsOut is where the pipeline phase writes its incidents, if set.
+var incidentsOut string
+
 // runPipeline is the whole pipeline as the CLI runs it.
 func runPipeline(dir string) (int, error) {
 	return replayDir(dir, pipeline.DefaultOptions(), func(ctx context.Context, p *pipeline.Pipeline, s *replay.Stream) (int, error) {
 		res, err := p.Run(ctx, s, nil)
+		if err == nil && incidentsOut != "" {
+			err = writeIncidents(incidentsOut, res)
+		}
 		return res.Events, err
 	})
+}
+
+// writeIncidents writes a run's counts and incidents as JSON lines.
+func writeIncidents(path string, res pipeline.RunResult) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(f)
+	if err := enc.Encode(map[string]int{"events": res.Events, "signals": res.Signals, "identities": res.Identities, "incidents": len(res.Incidents)}); err != nil {
+		f.Close()
+		return err
+	}
+	for _, inc := range res.Incidents {
+		if err := enc.Encode(inc); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	return f.Close()
 }
 
 // replayDir opens the corpus as a replay stream and runs a pipeline with
@@ -244,12 +306,12 @@ func peakRSS() string {
 }
 
 // generate writes the corpus unless a complete one is already there.
-func generate(datasets, dir string, events, perFile, identities int) error {
+func generate(sources []string, dir string, events, perFile, identities int) error {
 	marker := filepath.Join(dir, ".complete")
 	if _, err := os.Stat(marker); err == nil {
 		return nil
 	}
-	base, err := loadBase(datasets)
+	base, err := loadBase(sources)
 	if err != nil {
 		return err
 	}
@@ -316,21 +378,19 @@ func (b baseRecord) render(n, group int, shift time.Duration) []byte {
 	return []byte(s)
 }
 
-func loadBase(datasets string) ([]baseRecord, error) {
-	files, _ := filepath.Glob(filepath.Join(datasets, "invictus-aws-stratus-simulation", "raw", "*.json"))
+func loadBase(files []string) ([]baseRecord, error) {
 	if len(files) == 0 {
-		return nil, fmt.Errorf("no dataset files under %s (set TRAILHOUND_DATASETS)", datasets)
+		return nil, errors.New("no source files for the corpus (set TRAILHOUND_DATASETS, or run from the repository root)")
 	}
 	var base []baseRecord
 	for _, f := range files {
-		fh, err := os.Open(f)
+		data, err := readMaybeGzip(f)
 		if err != nil {
 			return nil, err
 		}
-		r := cloudtrail.NewReader(fh)
-		raws, err := rawRecords(f)
+		r := cloudtrail.NewReader(bytes.NewReader(data))
+		raws, err := rawRecords(f, data)
 		if err != nil {
-			fh.Close()
 			return nil, err
 		}
 		i := 0
@@ -340,13 +400,11 @@ func loadBase(datasets string) ([]baseRecord, error) {
 				break
 			}
 			if err != nil {
-				fh.Close()
 				return nil, fmt.Errorf("%s: %w", f, err)
 			}
 			base = append(base, baseRecord{time: ev.EventTime, raw: raws[i]})
 			i++
 		}
-		fh.Close()
 	}
 	sort.SliceStable(base, func(i, j int) bool { return base[i].time.Before(base[j].time) })
 	return base, nil
@@ -354,11 +412,8 @@ func loadBase(datasets string) ([]baseRecord, error) {
 
 // rawRecords returns a file's records re-encoded compactly (one line each,
 // keys as written), so that render can edit them as text.
-func rawRecords(path string) ([]string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
+func rawRecords(path string, b []byte) ([]string, error) {
+	var err error
 	var doc struct {
 		Records []json.RawMessage `json:"Records"`
 	}
@@ -381,4 +436,18 @@ func rawRecords(path string) ([]string, error) {
 		out[i] = c.String()
 	}
 	return out, nil
+}
+
+// readMaybeGzip reads a file, decompressing it when it is gzip.
+func readMaybeGzip(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil || !strings.HasSuffix(path, ".gz") {
+		return b, err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	defer zr.Close()
+	return io.ReadAll(zr)
 }
