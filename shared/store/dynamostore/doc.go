@@ -29,7 +29,7 @@
 //	                                                    gsi1 SIGH#<hour> <time>#<id>,
 //	                                                    gsi2 SIGI#<identity> <time>#<id>,
 //	                                                    gsi3 SIGT#<hour> <time>#<id> (tagged only)
-//	signal hour   SIGHOURS          <hour>              ttl
+//	signal day    SIGHOURS          <date>              ttl
 //	watermark     WM#<name>         WM                  at
 //	incident      INC#<id>          INC                 data, version, policy, identity, lastSeen,
 //	                                                    gsi1 INCP#<policy> <first seen>#<id>,
@@ -55,11 +55,12 @@
 //     earlier than the stored created costs a second conditional update.
 //   - Profile is a paginated Query of the identity's partition.
 //   - PutSignal is a PutItem under attribute_not_exists(pk). A Store also
-//     records each hour that holds signals in the SIGHOURS partition, once
-//     per hour and process (the marker's TTL follows the latest expiry).
+//     records each day that holds signals in the SIGHOURS partition, once
+//     per day and process (the marker's TTL follows the latest expiry).
 //   - Signals queries gsi2 for an identity, else gsi1 (gsi3 when Tagged) hour
 //     by hour. A bounded range of up to a day is walked directly; a longer or
-//     open range reads the hours from SIGHOURS first. No query scans.
+//     open range reads the days from SIGHOURS first, then each hour of
+//     them (older Stores marked hours; both are read). No query scans.
 //   - AdvanceWatermark is an UpdateItem under attribute_not_exists(pk) OR
 //     at < t.
 //   - PutIncident is a PutItem under attribute_not_exists(pk) for version 1,

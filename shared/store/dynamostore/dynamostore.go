@@ -47,16 +47,16 @@ type Store struct {
 	consistent bool
 
 	mu sync.Mutex
-	// hours maps each signal hour this Store has marked in SIGHOURS to
+	// days maps each signal day this Store has marked in SIGHOURS to
 	// the marker's TTL known to be stored (math.MaxInt64: none).
-	hours map[string]int64
+	days map[string]int64
 }
 
 var _ store.Store = (*Store)(nil)
 
 // New returns a Store on the table, which must exist (see CreateTable).
 func New(client API, table string, opts ...Option) *Store {
-	s := &Store{db: client, table: aws.String(table), hours: make(map[string]int64)}
+	s := &Store{db: client, table: aws.String(table), days: make(map[string]int64)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -291,7 +291,7 @@ func (s *Store) PutSignal(ctx context.Context, sig detection.Signal, expires tim
 		return false, fmt.Errorf("dynamostore: encoding signal %s: %w", sig.ID, err)
 	}
 	hour := hourString(sig.Time)
-	if err := s.markHour(ctx, hour, expires); err != nil {
+	if err := s.markDay(ctx, hour[:len("2006-01-02")], expires); err != nil {
 		return false, err
 	}
 	sk := timeString(sig.Time) + "#" + sig.ID
@@ -319,18 +319,20 @@ func (s *Store) PutSignal(ctx context.Context, sig detection.Signal, expires tim
 	return err == nil, err
 }
 
-// markHour makes sure the SIGHOURS partition lists the hour, so that
-// open-ended signal queries find it, with a TTL no earlier than expires
-// rounded up to a whole UTC day: the signals of one hour, kept for a fixed
-// retention, share that day, so a Store writes once per hour.
-func (s *Store) markHour(ctx context.Context, hour string, expires time.Time) error {
+// markDay makes sure the SIGHOURS partition lists the day (a UTC date), so
+// that open-ended signal queries find its hours, with a TTL no earlier than
+// expires rounded up to a whole UTC day: the signals of one day, kept for a
+// fixed retention, expire within a day of each other, so a Store writes
+// about once per day that has signals. (Stores before this one marked
+// hours; signalHours reads both.)
+func (s *Store) markDay(ctx context.Context, day string, expires time.Time) error {
 	want := int64(math.MaxInt64)
 	if hasTTL(expires) {
-		const day = 24 * 60 * 60
-		want = (ttlSeconds(expires) + day - 1) / day * day
+		const secondsPerDay = 24 * 60 * 60
+		want = (ttlSeconds(expires) + secondsPerDay - 1) / secondsPerDay * secondsPerDay
 	}
 	s.mu.Lock()
-	have, ok := s.hours[hour]
+	have, ok := s.days[day]
 	s.mu.Unlock()
 	if ok && have >= want {
 		return nil
@@ -338,26 +340,26 @@ func (s *Store) markHour(ctx context.Context, hour string, expires time.Time) er
 	var err error
 	if want == math.MaxInt64 {
 		// A signal that never expires: the marker must not either.
-		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: s.table, Item: itemKey(pkSignalHours, hour)})
+		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: s.table, Item: itemKey(pkSignalHours, day)})
 	} else {
 		// Raise the marker's TTL to want; an existing marker without a
 		// TTL, or with a later one, stays as it is.
 		_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:                 s.table,
-			Key:                       itemKey(pkSignalHours, hour),
+			Key:                       itemKey(pkSignalHours, day),
 			UpdateExpression:          aws.String("SET #ttl = :ttl"),
 			ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #ttl < :ttl"),
 			ExpressionAttributeNames:  names(AttrPK, AttrTTL),
 			ExpressionAttributeValues: item{":ttl": num(want)},
 		})
 	}
-	if err = mapErr(ctx, "PutSignal (marking the hour)", err); err != nil {
+	if err = mapErr(ctx, "PutSignal (marking the day)", err); err != nil {
 		if _, ok := asConditionFailed(err); !ok {
 			return err
 		}
 	}
 	s.mu.Lock()
-	s.hours[hour] = max(s.hours[hour], want)
+	s.days[day] = max(s.days[day], want)
 	s.mu.Unlock()
 	return nil
 }
@@ -502,8 +504,10 @@ func (s *Store) signalHours(ctx context.Context, q store.SignalQuery) ([]string,
 	case !last.IsZero():
 		keyCond += " AND #sk <= :last"
 	}
+	// Day markers sort before their day's hours ("2006-01-02" <
+	// "2006-01-02T00"): from the first day, to the last day's last hour.
 	if !first.IsZero() {
-		values[":first"] = str(hourString(first))
+		values[":first"] = str(first.Format(time.DateOnly))
 	}
 	if !last.IsZero() {
 		values[":last"] = str(hourString(last))
@@ -517,10 +521,31 @@ func (s *Store) signalHours(ctx context.Context, q store.SignalQuery) ([]string,
 		ProjectionExpression:      aws.String("#sk"),
 	}
 	var hours []string
-	err := s.query(ctx, "Signals (listing hours)", in, func(it item) (bool, error) {
-		hours = append(hours, getS(it, AttrSK))
+	seen := map[string]bool{}
+	add := func(h string) {
+		if !seen[h] {
+			seen[h] = true
+			hours = append(hours, h)
+		}
+	}
+	err := s.query(ctx, "Signals (listing days)", in, func(it item) (bool, error) {
+		marker := getS(it, AttrSK)
+		if len(marker) == len(hourLayout) {
+			add(marker) // an hour marked by an older Store
+			return true, nil
+		}
+		day, err := time.Parse(time.DateOnly, marker)
+		if err != nil {
+			return false, fmt.Errorf("dynamostore: signal day marker %q: %w", marker, err)
+		}
+		for h := day; h.Before(day.Add(24 * time.Hour)); h = h.Add(time.Hour) {
+			if (first.IsZero() || !h.Before(first)) && (last.IsZero() || !h.After(last)) {
+				add(hourString(h))
+			}
+		}
 		return true, nil
 	})
+	slices.Sort(hours)
 	return hours, err
 }
 
