@@ -113,6 +113,6 @@ EventBridge envelopes. Results go to stdout; progress, skips and the summary to 
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newReplayCommand(stdout, stderr), newInvestigateCommand(stdout, stderr))
+	root.AddCommand(newReplayCommand(stdout, stderr), newInvestigateCommand(stdout, stderr), newRespondCommand(stdout, stderr))
 	return root
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/trailhound/trailhound/shared/incident"
 	"github.com/trailhound/trailhound/shared/publish"
+	"github.com/trailhound/trailhound/shared/response"
 )
 
 // Planner plans the response to an incident (package response).
@@ -16,23 +18,43 @@ type Planner interface {
 	Plan(inc *incident.Incident) []incident.Action
 }
 
-// Responder handles "Trailhound Incident" events. Until the executor lands
-// it plans in dry-run and logs the plan; it never changes anything.
+// Executor takes the decisions of a plan (response.Executor).
+type Executor interface {
+	Respond(ctx context.Context, inc *incident.Incident, plan []incident.Action, now time.Time) ([]response.Decision, error)
+}
+
+// ResponsePublisher reports decisions on the Trailhound bus
+// (publish.Publisher).
+type ResponsePublisher interface {
+	PublishResponses(ctx context.Context, rs []publish.Response) error
+}
+
+// Responder handles "Trailhound Incident" events: it plans the response,
+// has the executor decide each action (in the modes the configuration
+// gives), and publishes every new decision as a "Trailhound Response"
+// event.
 type Responder struct {
 	planner Planner
+	exec    Executor
+	events  ResponsePublisher
+	now     func() time.Time
 	log     *slog.Logger
 }
 
-// NewResponder returns the handler.
-func NewResponder(p Planner, log *slog.Logger) *Responder {
+// NewResponder returns the handler; now is the clock (time.Now in the
+// Lambda).
+func NewResponder(p Planner, x Executor, events ResponsePublisher, now func() time.Time, log *slog.Logger) *Responder {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Responder{planner: p, log: log}
+	return &Responder{planner: p, exec: x, events: events, now: now, log: log}
 }
 
-// Handle plans the response to one incident event. An event that is not an
-// incident record is logged and acknowledged: retrying cannot fix it.
+// Handle responds to one incident event. An event that is not an incident
+// record is logged and acknowledged: retrying cannot fix it. Failed
+// actions are recorded and published, not retried; an audit log or bus
+// failure is returned, so that EventBridge delivers the incident again
+// (decisions already recorded are not taken twice).
 func (r *Responder) Handle(ctx context.Context, env events.EventBridgeEvent) error {
 	var d publish.Detail
 	if env.DetailType != publish.DetailTypeIncident || json.Unmarshal(env.Detail, &d) != nil || d.ID == "" {
@@ -40,9 +62,21 @@ func (r *Responder) Handle(ctx context.Context, env events.EventBridgeEvent) err
 			slog.String("delivery_id", env.ID), slog.String("detail_type", env.DetailType))
 		return nil
 	}
-	for _, a := range r.planner.Plan(&d.Incident) {
-		r.log.LogAttrs(ctx, slog.LevelInfo, "response planned", slog.String("incident", d.ID), slog.String("action", a.Action),
-			slog.String("target", a.Target), slog.String("mode", a.Mode), slog.String("reason", a.Reason))
+	decisions, err := r.exec.Respond(ctx, &d.Incident, r.planner.Plan(&d.Incident), r.now())
+	var fresh []publish.Response
+	for _, dec := range decisions {
+		if dec.New {
+			fresh = append(fresh, publish.Response{AuditRecord: dec.Record, Severity: dec.Severity})
+		}
+	}
+	if len(fresh) > 0 && r.events != nil {
+		if perr := r.events.PublishResponses(ctx, fresh); perr != nil {
+			r.log.LogAttrs(ctx, slog.LevelError, "response decisions not published", slog.String("incident", d.ID), slog.String("error", perr.Error()))
+		}
+	}
+	if err != nil {
+		r.log.LogAttrs(ctx, slog.LevelError, "response not recorded", slog.String("incident", d.ID), slog.String("error", err.Error()))
+		return err
 	}
 	return nil
 }

@@ -1,22 +1,35 @@
 // Package response turns an incident into actions in the member account
 // where the attacker is: a table of actions (each with the IAM permissions
-// it needs), a plan per incident, and (with the responder) the executor.
+// it needs and the functions that read, change and restore its target), a
+// plan per incident, and the Executor that takes the decisions.
 //
 // Planning is pure: it reads the incident's identity, policy and resources
 // and says which action, on which target, and why. Every action is planned
-// in dry-run; the responder's per-account configuration decides what is
-// enforced.
+// in dry-run; the responder's Config (per account and action: off, dry-run
+// or enforce; kill switch, allow-list, rate limit) decides what is
+// enforced. The Executor reaches each member account through its response
+// role (Accounts), records every decision in the store's audit log
+// (store.AuditLog) before and after acting, so that a redelivered incident
+// does nothing twice, and undoes an enforced action from its audit record.
+//
+// In the pipeline it follows the correlator: incidents -> responder ->
+// actions, audit records and "Trailhound Response" events.
 package response
 
 import (
+	"context"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/trailhound/trailhound/shared/identity"
 	"github.com/trailhound/trailhound/shared/incident"
 )
 
-// Action is one kind of response, declared as data.
+// Action is one kind of response, declared as data, the way
+// cloud-custodian declares its actions: its name, the IAM permissions it
+// needs, and the functions that read the target's state (saved in the
+// audit record), act on it, and undo the act from that saved state.
 type Action struct {
 	Name string
 	// Permissions are the IAM actions it needs in the member account; the
@@ -26,37 +39,31 @@ type Action struct {
 	Target string
 	// Description says what it does, and how it is undone.
 	Description string
+
+	// locate finds the account of a target the plan gives without one,
+	// among candidates (access keys).
+	locate func(ctx context.Context, c *call, candidates []string) error
+	// refuse says why a target is never acted on, from its name alone
+	// ("" when it may be).
+	refuse func(c *call) string
+	// read returns the target's state: errMissing when it does not exist,
+	// a *refusal when it is one never acted on.
+	read func(ctx context.Context, c *call) ([]byte, error)
+	// act changes the target, its state read before.
+	act func(ctx context.Context, c *call, before []byte, now time.Time) error
+	// undo restores the state read before act.
+	undo func(ctx context.Context, c *call, before []byte) error
+	// effect says what act does (or would do) to that state.
+	effect func(c *call, before []byte) string
+	// scope, when set, names what else of the incident the decision
+	// depends on: a later version of the incident with a different scope
+	// is decided again (see AuditID).
+	scope func(c *call) string
 }
 
 // Actions returns the response actions.
 func Actions() []Action {
-	return []Action{
-		{
-			Name: "deactivate-access-key", Target: "iam:access-key",
-			Permissions: []string{"iam:UpdateAccessKey", "iam:ListAccessKeys", "iam:GetAccessKeyLastUsed"},
-			Description: "sets the access key Inactive (never deletes it); undo reactivates it",
-		},
-		{
-			Name: "revoke-role-sessions", Target: "iam:role",
-			Permissions: []string{"iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:GetRole", "iam:GetRolePolicy"},
-			Description: "puts an inline deny-all policy on the role for tokens issued before now; undo removes it",
-		},
-		{
-			Name: "delete-eventbridge-rule", Target: "events:rule",
-			Permissions: []string{"events:DescribeRule", "events:ListTargetsByRule", "events:RemoveTargets", "events:DeleteRule", "events:PutRule", "events:PutTargets"},
-			Description: "saves the rule and its targets, removes the targets, deletes the rule; undo recreates both",
-		},
-		{
-			Name: "disable-lambda", Target: "lambda:function",
-			Permissions: []string{"lambda:GetFunction", "lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency", "lambda:GetPolicy", "lambda:RemovePermission", "lambda:AddPermission"},
-			Description: "sets reserved concurrency to 0 and removes the permissions the attacker added, keeping the code; undo restores both",
-		},
-		{
-			Name: "quarantine-user", Target: "iam:user",
-			Permissions: []string{"iam:AttachUserPolicy", "iam:DetachUserPolicy", "iam:ListAttachedUserPolicies"},
-			Description: "attaches AWS's deny-all managed policy (AWSDenyAll) to the user; undo detaches it",
-		},
-	}
+	return []Action{deactivateAccessKey(), revokeRoleSessions(), deleteEventBridgeRule(), disableLambda(), quarantineUser()}
 }
 
 // Planner plans responses; it satisfies incident.Planner.
@@ -99,10 +106,17 @@ func (Planner) Plan(inc *incident.Incident) []incident.Action {
 		}
 	}
 
+	keys := 0
 	for _, r := range inc.Resources {
 		if r.Type == "iam:access-key" && r.ID != "" {
 			add("deactivate-access-key", r.ID, "", "", "a long-term key used or created by the identity")
+			keys++
 		}
+	}
+	// An IAM user whose credentials are compromised, with no key named:
+	// every key of the user.
+	if keys == 0 && id.Type == identity.TypeIAMUser && inc.Policy == "compromised-credentials" {
+		add("deactivate-access-key", id.Origin, identity.AccountOf(id.Origin), "", "the IAM user's credentials are compromised and the incident names no key: every key of the user")
 	}
 
 	// Roles the identity worked through, and how wide revoking them is.

@@ -56,6 +56,12 @@ func TestPlan(t *testing.T) {
 			want: []string{"deactivate-access-key AKIAALICE", "quarantine-user arn:aws:iam::111122223333:user/alice"},
 		},
 		{
+			name: "compromised IAM user with no key named: all its keys",
+			inc: incident.Incident{Policy: "compromised-credentials",
+				Identity: incident.Identity{Origin: "arn:aws:iam::111122223333:user/bob", Type: "IAMUser", Name: "bob"}},
+			want: []string{"deactivate-access-key arn:aws:iam::111122223333:user/bob", "quarantine-user arn:aws:iam::111122223333:user/bob"},
+		},
+		{
 			name: "root is handled by hand",
 			inc:  incident.Incident{Policy: "root-activity", Identity: incident.Identity{Origin: "arn:aws:iam::111122223333:root", Type: "Root"}},
 			want: []string{"none arn:aws:iam::111122223333:root"},

@@ -16,6 +16,9 @@ logging.getLogger("werkzeug").setLevel(logging.ERROR)
 # simple Lambda backend), so tests can check that a function was invoked.
 from moto.core.config import default_user_config  # noqa: E402
 default_user_config["lambda"]["use_docker"] = False
+# AWS managed policies (AWSDenyAll, which quarantine-user attaches) exist
+# as in AWS; each account's IAM loads them on first use.
+default_user_config["iam"]["load_aws_managed_policies"] = True
 server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
 out, sys.stdout = sys.stdout, sys.stderr  # start() talks on stdout
 server.start()

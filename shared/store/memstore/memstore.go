@@ -35,6 +35,8 @@ type Store struct {
 	incidents  map[string]incident.Incident
 	// published is the version of each incident marked published.
 	published map[string]int
+	// audit holds the audit log (audit.go).
+	audit auditLog
 }
 
 // sigRef is an index entry.

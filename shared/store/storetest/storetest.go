@@ -68,6 +68,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Context", contextCases()},
 		{"InvalidInput", invalidInputCases()},
 		{"Purge", purgeCases()},
+		{"Audit", auditCases()},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
