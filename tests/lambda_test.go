@@ -47,7 +47,9 @@ func envelope(t *testing.T, ev *cloudtrail.Event, raw json.RawMessage) []byte {
 // through the detector handler (the real aws-lambda-go decoder) against the
 // emulator's DynamoDB, runs the correlator handler on the same event-time
 // schedule as replay, and checks that the incidents in DynamoDB and on the
-// bus equal, field by field, what `trailhound replay` finds.
+// bus equal, field by field, what `trailhound replay` finds. Then it takes
+// the same run on through the responder (checkDemoResponse): one replay
+// through the emulator serves both proofs.
 func TestLambdaPathEqualsReplay(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long emulator test")
@@ -69,8 +71,12 @@ func TestLambdaPathEqualsReplay(t *testing.T) {
 	eb, q := eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
 	bus, queueURL := awstest.BusQueue(t, ctx, eb, q, fmt.Sprintf(`{"source":[%q],"detail-type":[%q]}`, publish.Source, publish.DetailTypeIncident))
 
+	demo := &demoServerless{cfg: cfg, st: st, eb: eb, q: q, bus: bus}
+	prepareDemoResponse(t, demo)
+
 	lp := newLambdaPath(t, st, publish.New(eb, bus, nil))
 	events := lp.run(t, deliveries(t, dir), nil)
+	demo.now = lp.now
 	t.Logf("%d events through the detector", events)
 
 	got, err := st.Incidents(ctx, store.IncidentQuery{})
@@ -115,6 +121,9 @@ func TestLambdaPathEqualsReplay(t *testing.T) {
 	if diff := cmp.Diff(want, busList); diff != "" {
 		t.Errorf("incidents on the bus differ from replay (-replay +bus):\n%s", diff)
 	}
+
+	// The same run, on to the responder (issue 6's end-to-end proof).
+	t.Run("responder enforces on the demo", func(t *testing.T) { checkDemoResponse(t, demo) })
 }
 
 func replayIncidents(t *testing.T, dir string) []incident.Incident {

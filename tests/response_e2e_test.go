@@ -1,21 +1,17 @@
 package tests
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -49,42 +45,43 @@ const (
 	demoRule     = "sys-health-check-schedule"
 )
 
-// TestDemoResponseEndToEnd replays the demo scenario through the detector
-// and correlator handlers against the emulator's DynamoDB and bus, then
-// delivers every "Trailhound Incident" event the bus carried to the
-// responder handler, with enforce for the demo's member accounts, through
-// a response role assumed in each. Before that, the emulator gets the
-// resources the incidents name (the roles the attacker worked through, the
-// planted functions and their schedules). Afterwards the backdoor rules
-// are gone, the functions stopped with their trigger permission removed,
-// the stolen role sessions revoked, the Identity Center role untouched
-// (skipped, saying why), and every decision is in the audit log and on the
-// bus as a "Trailhound Response" event.
-func TestDemoResponseEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("long emulator test")
-	}
+// demoServerless is the demo replayed once through the detector and
+// correlator handlers against the emulator (TestLambdaPathEqualsReplay
+// does it), and what the response check needs of it.
+type demoServerless struct {
+	cfg                  aws.Config
+	st                   *dynamostore.Store
+	eb                   *eventbridge.Client
+	q                    *sqs.Client
+	bus                  string
+	incidents, responses string // queues subscribed to the bus
+	now                  time.Time
+}
+
+// prepareDemoResponse subscribes the response check's queues to the bus and
+// creates, before the replay, the resources the demo's incidents name (the
+// roles the attacker worked through, the planted functions and their
+// schedules) in the member accounts.
+func prepareDemoResponse(t *testing.T, d *demoServerless) {
+	t.Helper()
 	ctx := context.Background()
-	cfg := awstest.Config(t)
-	ddb := dynamodb.NewFromConfig(cfg)
-	table := awstest.Name("trailhound-response")
-	if err := dynamostore.CreateTable(ctx, ddb, table); err != nil {
-		t.Fatal(err)
-	}
-	st := dynamostore.New(ddb, table)
-	eb, q := eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
-	bus, incidents := awstest.BusQueue(t, ctx, eb, q, fmt.Sprintf(`{"source":[%q],"detail-type":[%q]}`, publish.Source, publish.DetailTypeIncident))
-	responses := subscribe(t, ctx, eb, q, bus, fmt.Sprintf(`{"source":[%q],"detail-type":[%q]}`, publish.Source, publish.DetailTypeResponse))
-
+	d.incidents = subscribe(t, ctx, d.eb, d.q, d.bus, fmt.Sprintf(`{"source":[%q],"detail-type":[%q]}`, publish.Source, publish.DetailTypeIncident))
+	d.responses = subscribe(t, ctx, d.eb, d.q, d.bus, fmt.Sprintf(`{"source":[%q],"detail-type":[%q]}`, publish.Source, publish.DetailTypeResponse))
 	for _, p := range demoPlanted {
-		plant(t, cfg, p.account, p.region)
+		plant(t, d.cfg, p.account, p.region)
 	}
+}
 
-	// Detector and correlator, as in TestLambdaPathEqualsReplay.
-	lp := newLambdaPath(t, st, publish.New(eb, bus, nil))
-	lp.run(t, deliveries(t, filepath.Join("..", "events", "demo")), nil)
-	now := lp.now
-
+// checkDemoResponse delivers every "Trailhound Incident" event the bus
+// carried to the responder handler, with enforce for the demo's member
+// accounts, through a response role assumed in each. Afterwards the
+// backdoor rules are gone, the functions stopped with their trigger
+// permission removed, the stolen role sessions revoked, the Identity Center
+// role untouched (skipped, saying why), and every decision is in the audit
+// log and on the bus as a "Trailhound Response" event, once.
+func checkDemoResponse(t *testing.T, d *demoServerless) {
+	ctx := context.Background()
+	cfg, st, eb, q, bus, incidents, responses, now := d.cfg, d.st, d.eb, d.q, d.bus, d.incidents, d.responses, d.now
 	rc := response.Config{RoleName: "incident-response", ExternalID: "trailhound-demo",
 		Accounts: map[string]response.AccountModes{"222222222222": {Default: response.ModeEnforce}, "333333333333": {Default: response.ModeEnforce}}}
 	exec, err := response.NewExecutor(rc, response.NewAccounts(cfg, nil, rc.RoleName, rc.ExternalID), st, st, nil)
@@ -217,7 +214,7 @@ func plant(t *testing.T, cfg aws.Config, account, region string) {
 		t.Fatal(err)
 	}
 	fn, err := lc.CreateFunction(ctx, &awslambda.CreateFunctionInput{FunctionName: aws.String(demoFunction), Runtime: lambdatypes.RuntimeProvidedal2023,
-		Handler: aws.String("bootstrap"), Role: role.Role.Arn, Code: &lambdatypes.FunctionCode{ZipFile: zipBootstrap(t)}})
+		Handler: aws.String("bootstrap"), Role: role.Role.Arn, Code: &lambdatypes.FunctionCode{ZipFile: awstest.FunctionZip(t)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,21 +284,4 @@ func drain(t *testing.T, ctx context.Context, q *sqs.Client, url string, want in
 func notFoundErr(err error) bool {
 	var api smithy.APIError
 	return errors.As(err, &api) && (api.ErrorCode() == "ResourceNotFoundException" || api.ErrorCode() == "NoSuchEntity")
-}
-
-func zipBootstrap(t *testing.T) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	z := zip.NewWriter(&buf)
-	f, err := z.Create("bootstrap")
-	if err == nil {
-		_, err = f.Write([]byte("#!/bin/sh\n"))
-	}
-	if err == nil {
-		err = z.Close()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }

@@ -5,6 +5,8 @@
 package awstest
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -43,4 +45,23 @@ var counter atomic.Int64
 // Name returns a name unique to this test run, for tables, buses and queues.
 func Name(prefix string) string {
 	return fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano()%1e9, counter.Add(1))
+}
+
+// FunctionZip returns a deployment package holding a stub bootstrap, for
+// creating Lambda functions in the emulator (which never runs them).
+func FunctionZip(t testing.TB) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	z := zip.NewWriter(&buf)
+	f, err := z.Create("bootstrap")
+	if err == nil {
+		_, err = f.Write([]byte("#!/bin/sh\n"))
+	}
+	if err == nil {
+		err = z.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

@@ -1,7 +1,6 @@
 package handler_test
 
 import (
-	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
@@ -161,15 +160,10 @@ func correlatorFunction(t *testing.T, ctx context.Context, cfg aws.Config) strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	var zipped bytes.Buffer
-	zw := zip.NewWriter(&zipped)
-	w, _ := zw.Create("bootstrap")
-	w.Write([]byte("#!/bin/sh\n"))
-	zw.Close()
 	_, err = awslambda.NewFromConfig(cfg).CreateFunction(ctx, &awslambda.CreateFunctionInput{
 		FunctionName: aws.String(name), Role: role.Role.Arn, Runtime: lambdatypes.RuntimeProvidedal2023,
 		Handler: aws.String("bootstrap"), Architectures: []lambdatypes.Architecture{lambdatypes.ArchitectureArm64},
-		Code: &lambdatypes.FunctionCode{ZipFile: zipped.Bytes()},
+		Code: &lambdatypes.FunctionCode{ZipFile: awstest.FunctionZip(t)},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,8 +1,6 @@
 package response_test
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -86,7 +84,7 @@ func newWorld(t *testing.T) *world {
 
 	fn, err := w.lambda.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String(w.function),
 		Runtime: lambdatypes.RuntimeProvidedal2023, Handler: aws.String("bootstrap"), Role: role.Role.Arn,
-		Code: &lambdatypes.FunctionCode{ZipFile: bootstrapZip(t)}})
+		Code: &lambdatypes.FunctionCode{ZipFile: awstest.FunctionZip(t)}})
 	must("function", err)
 	w.functionARN = aws.ToString(fn.FunctionArn)
 	_, err = w.lambda.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String(w.function), StatementId: aws.String(w.backdoorSid),
@@ -101,23 +99,6 @@ func newWorld(t *testing.T) *world {
 		Targets: []ebtypes.Target{{Id: aws.String("planted"), Arn: aws.String(w.functionARN), Input: aws.String(`{"check":"all"}`)}}})
 	must("rule target", err)
 	return w
-}
-
-func bootstrapZip(t *testing.T) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	z := zip.NewWriter(&buf)
-	f, err := z.Create("bootstrap")
-	if err == nil {
-		_, err = f.Write([]byte("#!/bin/sh\n"))
-	}
-	if err == nil {
-		err = z.Close()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }
 
 // roleARN, userARN name the world's principals.
