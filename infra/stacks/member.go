@@ -150,6 +150,18 @@ func ResponsePolicy(account, roleName string) (awsiam.PolicyDocument, error) {
 			Resources: jsii.Strings(fmt.Sprintf(tr.pattern, account)),
 		}))
 		all = append(all, a.Permissions...)
+		for i, g := range a.Also {
+			props := &awsiam.PolicyStatementProps{
+				Sid:       jsii.String(alsoStatementID(a.Name, i)),
+				Actions:   jsii.Strings(g.Permissions...),
+				Resources: jsii.Strings(fmt.Sprintf(targetResources[g.Target].pattern, account)),
+			}
+			if g.PassedTo != "" {
+				props.Conditions = &map[string]any{"StringEquals": map[string]any{"iam:PassedToService": g.PassedTo}}
+			}
+			doc.AddStatements(awsiam.NewPolicyStatement(props))
+			all = append(all, g.Permissions...)
+		}
 	}
 	slices.Sort(all)
 	all = slices.Compact(all)
@@ -182,13 +194,40 @@ func CheckActions(actions []response.Action) error {
 			return fmt.Errorf("response action %q: its statement id %q is empty or taken", a.Name, statementID(a.Name))
 		}
 		names[statementID(a.Name)] = true
-		for _, p := range a.Permissions {
-			if !strings.HasPrefix(p, tr.service+":") || len(p) == len(tr.service)+1 || strings.Contains(p, "*") {
-				return fmt.Errorf("response action %s: permission %q is not a %s action without wildcards", a.Name, p, tr.service)
+		if err := checkPermissions(a.Name, tr.service, a.Permissions); err != nil {
+			return err
+		}
+		for i, g := range a.Also {
+			gr, ok := targetResources[g.Target]
+			if !ok {
+				return fmt.Errorf("response action %s also needs %q, which has no resource pattern in infra/stacks targetResources", a.Name, g.Target)
 			}
+			if len(g.Permissions) == 0 {
+				return fmt.Errorf("response action %s: an extra grant on %s declares no permissions", a.Name, g.Target)
+			}
+			if err := checkPermissions(a.Name, gr.service, g.Permissions); err != nil {
+				return err
+			}
+			names[alsoStatementID(a.Name, i)] = true
 		}
 	}
 	return nil
+}
+
+// checkPermissions reports a permission of the action that is not one of
+// service's actions, or has a wildcard.
+func checkPermissions(action, service string, permissions []string) error {
+	for _, p := range permissions {
+		if !strings.HasPrefix(p, service+":") || len(p) == len(service)+1 || strings.Contains(p, "*") {
+			return fmt.Errorf("response action %s: permission %q is not a %s action without wildcards", action, p, service)
+		}
+	}
+	return nil
+}
+
+// alsoStatementID names the statement of an action's i-th extra grant.
+func alsoStatementID(name string, i int) string {
+	return fmt.Sprintf("%sAlso%d", statementID(name), i+1)
 }
 
 // statementID turns an action name into a policy statement id

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -365,6 +366,10 @@ func TestCheckActions(t *testing.T) {
 		{"wildcard permission", response.Action{Name: "quarantine-user", Target: "iam:user", Permissions: []string{"iam:*"}}, `"iam:*" is not a iam action without wildcards`},
 		{"other service", response.Action{Name: "quarantine-user", Target: "iam:user", Permissions: []string{"s3:GetObject"}}, `"s3:GetObject" is not a iam action`},
 		{"no permissions", response.Action{Name: "quarantine-user", Target: "iam:user"}, "declares no permissions"},
+		{"extra grant of another service", response.Action{Name: "delete-eventbridge-rule", Target: "events:rule", Permissions: []string{"events:DeleteRule"},
+			Also: []response.Grant{{Target: "iam:role", Permissions: []string{"events:PutTargets"}}}}, `"events:PutTargets" is not a iam action`},
+		{"extra grant on an unknown type", response.Action{Name: "delete-eventbridge-rule", Target: "events:rule", Permissions: []string{"events:DeleteRule"},
+			Also: []response.Grant{{Target: "kms:key", Permissions: []string{"kms:Decrypt"}}}}, `also needs "kms:key"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := stacks.CheckActions([]response.Action{tc.action})
@@ -773,6 +778,9 @@ func TestResponseRole(t *testing.T) {
 				}
 				for _, a := range list(s["Action"]) {
 					got[s["Sid"].(string)] = append(got[s["Sid"].(string)], a.(string))
+					if a == "iam:PassRole" && !reflect.DeepEqual(s["Condition"], map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "events.amazonaws.com"}}) {
+						t.Errorf("%s: iam:PassRole not limited to EventBridge: %v", key, s["Condition"])
+					}
 				}
 				for _, r := range list(s["Resource"]) {
 					if !strings.Contains(r.(string), ":"+account+":") {
@@ -784,6 +792,9 @@ func TestResponseRole(t *testing.T) {
 		want := map[string][]string{}
 		for _, a := range response.Actions() {
 			want[statementID(a.Name)] = a.Permissions
+			for i, g := range a.Also {
+				want[fmt.Sprintf("%sAlso%d", statementID(a.Name), i+1)] = g.Permissions
+			}
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s: response permissions differ from response.Actions() (-want +got):\n%s", key, diff)

@@ -37,6 +37,9 @@ type Action struct {
 	Permissions []string
 	// Targets is the resource type it acts on.
 	Target string
+	// Also are permissions it needs on another resource type than its
+	// target's (the member stack grants each on that type).
+	Also []Grant
 	// Description says what it does, and how it is undone.
 	Description string
 
@@ -59,6 +62,14 @@ type Action struct {
 	// depends on: a later version of the incident with a different scope
 	// is decided again (see AuditID).
 	scope func(c *call) string
+}
+
+// Grant is a permission an action needs on resources of another type than
+// its target, optionally only towards one service (iam:PassedToService).
+type Grant struct {
+	Target      string
+	Permissions []string
+	PassedTo    string
 }
 
 // Actions returns the response actions.
