@@ -45,7 +45,7 @@ func deleteEventBridgeRule() Action {
 		Permissions: []string{"events:DescribeRule", "events:ListTargetsByRule", "events:RemoveTargets", "events:DeleteRule", "events:PutRule", "events:PutTargets"},
 		// Undo recreates targets that carried a RoleArn (a stream, a state
 		// machine, another bus): PutTargets passes that role to EventBridge.
-		Also: []Grant{{Target: "iam:role", Permissions: []string{"iam:PassRole"}, PassedTo: "events.amazonaws.com"}},
+		Also:        []Grant{{Target: "iam:role", Permissions: []string{"iam:PassRole"}, PassedTo: "events.amazonaws.com"}},
 		Description: "saves the rule and its targets, removes the targets, deletes the rule; undo recreates both",
 		refuse: func(c *call) string {
 			_, _, _, name, ok := parseRuleARN(c.target)
