@@ -3,6 +3,7 @@ package stacks
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -330,20 +331,40 @@ func newFunction(st awscdk.Stack, cfg Config, f function) awslambda.Function {
 		vars[k] = jsii.String(v)
 	}
 	return awslambda.NewFunction(st, jsii.String(id), &awslambda.FunctionProps{
-		Description:     jsii.String("Trailhound " + f.name),
-		Runtime:         awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture:    awslambda.Architecture_ARM_64(),
-		Handler:         jsii.String("bootstrap"),
-		Code:            awslambda.Code_FromAsset(jsii.String(filepath.Join(cfg.Artefacts, f.name)), nil),
-		MemorySize:      jsii.Number(float64(f.memoryMB)),
-		Timeout:         f.timeout,
-		Environment:     &vars,
-		Role:            role,
-		LogGroup:        logs,
-		DeadLetterQueue: f.deadLetters,
-		RetryAttempts:   jsii.Number(float64(f.retries)),
-		MaxEventAge:     f.maxAge,
+		Description:  jsii.String("Trailhound " + f.name),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(),
+		Handler:      jsii.String("bootstrap"),
+		Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(cfg.Artefacts, f.name)), nil),
+		MemorySize:   jsii.Number(float64(f.memoryMB)),
+		Timeout:      f.timeout,
+		Environment:  &vars,
+		Role:         role,
+		LogGroup:     logs,
+		// JSON logs (the functions write slog JSON), the platform's own
+		// lines (START, END, REPORT) only from WARN: per-event logging
+		// stays off the bill.
+		LoggingFormat:         awslambda.LoggingFormat_JSON,
+		SystemLogLevelV2:      awslambda.SystemLogLevel_WARN,
+		ApplicationLogLevelV2: applicationLogLevel(cfg.LogLevel),
+		DeadLetterQueue:       f.deadLetters,
+		RetryAttempts:         jsii.Number(float64(f.retries)),
+		MaxEventAge:           f.maxAge,
 	})
+}
+
+// applicationLogLevel is Lambda's filter for the functions' own JSON lines:
+// the configured level, so that Lambda passes what the function writes.
+func applicationLogLevel(level string) awslambda.ApplicationLogLevel {
+	switch strings.ToLower(level) {
+	case "debug":
+		return awslambda.ApplicationLogLevel_DEBUG
+	case "warn":
+		return awslambda.ApplicationLogLevel_WARN
+	case "error":
+		return awslambda.ApplicationLogLevel_ERROR
+	}
+	return awslambda.ApplicationLogLevel_INFO
 }
 
 // newQueue is a dead-letter queue: encrypted, TLS only, kept 14 days.

@@ -570,7 +570,8 @@ func TestFunctions(t *testing.T) {
 	}
 	sec.a.AllResourcesProperties(jsii.String("AWS::Lambda::Function"), &map[string]any{
 		"Architectures": []any{"arm64"}, "Runtime": "provided.al2023", "Handler": "bootstrap",
-		"LoggingConfig": assertions.Match_ObjectLike(&map[string]any{"LogGroup": assertions.Match_AnyValue()}),
+		"LoggingConfig": assertions.Match_ObjectLike(&map[string]any{"LogGroup": assertions.Match_AnyValue(),
+			"LogFormat": "JSON", "SystemLogLevel": "WARN", "ApplicationLogLevel": "INFO"}),
 	})
 	for _, lg := range sec.resources("AWS::Logs::LogGroup") {
 		if lg["RetentionInDays"] != float64(90) {
