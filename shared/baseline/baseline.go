@@ -136,11 +136,8 @@ type Baseline struct {
 	cache map[string]*entry
 	// Memoised fact values: user-agent families, API names and the roles
 	// of sessions recur from event to event.
-	agents map[string]string
-	// networks memoises Network by source address.
-	networks map[string]string
-	apis     map[string]map[string]string
-	roles    map[string]string
+	agents, networks, roles memo
+	apis                    map[string]map[string]string
 }
 
 // New returns a Baseline over the store.
@@ -149,7 +146,7 @@ func New(s Store, opts Options) (*Baseline, error) {
 		return nil, err
 	}
 	return &Baseline{store: s, opts: opts, cache: make(map[string]*entry),
-		agents: make(map[string]string), networks: make(map[string]string), apis: make(map[string]map[string]string), roles: make(map[string]string)}, nil
+		agents: memo{}, networks: memo{}, apis: make(map[string]map[string]string), roles: memo{}}, nil
 }
 
 // Observe records the event in its identity's profile and returns a signal
@@ -290,19 +287,29 @@ func newSignal(ev *cloudtrail.Event, at identity.Attribution, k kind, f Fact) de
 // memoSize bounds each memo of fact values; a full memo is cleared.
 const memoSize = 20000
 
+// memo remembers what a function of a string gave: the fact values that
+// recur from event to event (a session's role, an address's network, a user
+// agent's family) are worked out once.
+type memo map[string]string
+
+// of returns f(k), computing it only the first time.
+func (m memo) of(k string, f func(string) string) string {
+	v, ok := m[k]
+	if !ok {
+		v = f(k)
+		if len(m) >= memoSize {
+			clear(m)
+		}
+		m[k] = v
+	}
+	return v
+}
+
 // facts appends the baseline facts of an event to dst: those of the call,
 // and the roles its identity works through.
 func (b *Baseline) facts(ev *cloudtrail.Event, at identity.Attribution, dst []Fact) []Fact {
 	for _, hop := range at.Origin.Chain[min(1, len(at.Origin.Chain)):] {
-		role, ok := b.roles[hop]
-		if !ok {
-			role = identity.RoleARNFromSession(hop)
-			if len(b.roles) >= memoSize {
-				clear(b.roles)
-			}
-			b.roles[hop] = role
-		}
-		if role != "" {
+		if role := b.roles.of(hop, identity.RoleARNFromSession); role != "" {
 			dst = append(dst, Fact{DimRole, role})
 		}
 	}
@@ -324,26 +331,10 @@ func (b *Baseline) facts(ev *cloudtrail.Event, at identity.Attribution, dst []Fa
 	if ev.AWSRegion != "" {
 		dst = append(dst, Fact{DimRegion, ev.AWSRegion})
 	}
-	n, ok := b.networks[ev.SourceIPAddress]
-	if !ok {
-		n = Network(ev.SourceIPAddress)
-		if len(b.networks) >= memoSize {
-			clear(b.networks)
-		}
-		b.networks[ev.SourceIPAddress] = n
-	}
-	if n != "" {
+	if n := b.networks.of(ev.SourceIPAddress, Network); n != "" {
 		dst = append(dst, Fact{DimNetwork, n})
 	}
-	ua, ok := b.agents[ev.UserAgent]
-	if !ok {
-		ua = UserAgentFamily(ev.UserAgent)
-		if len(b.agents) >= memoSize {
-			clear(b.agents)
-		}
-		b.agents[ev.UserAgent] = ua
-	}
-	if ua != "" {
+	if ua := b.agents.of(ev.UserAgent, UserAgentFamily); ua != "" {
 		dst = append(dst, Fact{DimUserAgent, ua})
 	}
 	if a := ev.Account(); a != "" {

@@ -57,25 +57,35 @@ func requestLog(ctx context.Context, log *slog.Logger) *slog.Logger {
 	return log
 }
 
+// logger returns the logger of one delivery: the request, delivery and
+// detail-type on every line. It is built only where something is logged:
+// most events log nothing, and slog's With formats its attributes at once.
+func (d *Detector) logger(ctx context.Context, env *events.EventBridgeEvent) *slog.Logger {
+	return requestLog(ctx, d.log).With(slog.String("delivery_id", env.ID), slog.String("detail_type", env.DetailType))
+}
+
 // Handle processes one delivery. A malformed event is logged with its id
 // and the reason, and acknowledged (retrying cannot fix it); a failure to
 // persist is returned, so that EventBridge retries and then dead-letters.
 func (d *Detector) Handle(ctx context.Context, env events.EventBridgeEvent) error {
-	log := requestLog(ctx, d.log).With(slog.String("delivery_id", env.ID), slog.String("detail_type", env.DetailType))
 	ev, err := cloudtrail.Decode(env.Detail)
 	if err != nil {
 		if errors.Is(err, cloudtrail.ErrMalformed) {
-			log.LogAttrs(ctx, slog.LevelWarn, "malformed event acknowledged", slog.String("error", err.Error()))
+			d.logger(ctx, &env).LogAttrs(ctx, slog.LevelWarn, "malformed event acknowledged", slog.String("error", err.Error()))
 			return nil
 		}
 		return fmt.Errorf("decode delivery %s: %w", env.ID, err)
 	}
 	obs, err := d.pipeline.Observe(ctx, &ev)
 	if err != nil {
-		log.LogAttrs(ctx, slog.LevelError, "event not persisted; EventBridge will retry",
+		d.logger(ctx, &env).LogAttrs(ctx, slog.LevelError, "event not persisted; EventBridge will retry",
 			slog.String("event_id", ev.EventID), slog.String("error", err.Error()))
 		return err
 	}
+	if len(obs.Signals) == 0 {
+		return nil
+	}
+	log := d.logger(ctx, &env)
 	woken := false
 	for _, s := range obs.Signals {
 		log.LogAttrs(ctx, slog.LevelInfo, "signal",

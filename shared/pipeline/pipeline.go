@@ -155,15 +155,11 @@ func (p *Pipeline) Observe(ctx context.Context, ev *cloudtrail.Event) (Observati
 	}
 	for _, s := range p.catalogue.Evaluate(ev, at) {
 		k := repeatKey(s)
-		if p.repeated(k, s) {
-			continue
-		}
-		if routine, err := p.routine(ctx, k, s); err != nil {
+		if folded, err := p.folded(ctx, k, s); err != nil {
 			return obs, fmt.Errorf("baseline repeat of event %s: %w", ev.EventID, err)
-		} else if routine {
-			continue
+		} else if !folded {
+			signals = append(signals, pending{s, k})
 		}
-		signals = append(signals, pending{s, k})
 	}
 	for _, s := range p.instances.Observe(ev, at) {
 		signals = append(signals, pending{Signal: s})
@@ -213,25 +209,22 @@ func repeatKey(s detection.Signal) string {
 	return key
 }
 
-// repeated reports whether the identity raised the same rule on the same
-// resource (key) within repeatWindow before s.
-func (p *Pipeline) repeated(key string, s detection.Signal) bool {
+// folded reports whether s repeats the identity's last stored signal of
+// the same rule on the same resource (key): within repeatWindow always;
+// within routineWindow when s is low or info and the identity's baseline
+// has the repetition as a habit (it repeated the rule on an earlier day).
+func (p *Pipeline) folded(ctx context.Context, key string, s detection.Signal) (bool, error) {
 	last, ok := p.repeats[key]
-	return ok && last.id != s.ID && s.Time.Sub(last.t) < repeatWindow && !s.Time.Before(last.t)
-}
-
-// routine reports whether a low or info signal repeats one stored within
-// routineWindow and the identity's baseline has the repetition as a habit
-// (it repeated the rule on an earlier day too).
-func (p *Pipeline) routine(ctx context.Context, key string, s detection.Signal) (bool, error) {
-	if s.Severity > detection.Low {
+	if !ok || last.id == s.ID || s.Time.Before(last.t) {
 		return false, nil
 	}
-	last, ok := p.repeats[key]
-	if !ok || last.id == s.ID || s.Time.Before(last.t) || s.Time.Sub(last.t) >= routineWindow {
-		return false, nil
+	switch gap := s.Time.Sub(last.t); {
+	case gap < repeatWindow:
+		return true, nil
+	case gap < routineWindow && s.Severity <= detection.Low:
+		return p.baseline.Habitual(ctx, s.Identity.Key(), "repeat:"+s.Kind, s.Time)
 	}
-	return p.baseline.Habitual(ctx, s.Identity.Key(), "repeat:"+s.Kind, s.Time)
+	return false, nil
 }
 
 // stored remembers a signal once it is safely stored, so that a
