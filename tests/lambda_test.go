@@ -29,20 +29,6 @@ import (
 	"github.com/trailhound/trailhound/shared/store/dynamostore"
 )
 
-// envelope wraps a record as EventBridge delivers it to the detector.
-func envelope(t *testing.T, ev *cloudtrail.Event, raw json.RawMessage) []byte {
-	t.Helper()
-	b, err := json.Marshal(map[string]any{
-		"version": "0", "id": "delivery-" + ev.EventID, "detail-type": "AWS API Call via CloudTrail",
-		"source": "aws." + ev.Service(), "account": ev.Account(), "time": ev.EventTime.Format(time.RFC3339),
-		"region": ev.AWSRegion, "resources": []string{}, "detail": raw,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // TestLambdaPathEqualsReplay delivers the demo scenario event by event
 // through the detector handler (the real aws-lambda-go decoder) against the
 // emulator's DynamoDB, runs the correlator handler on the same event-time
@@ -179,7 +165,11 @@ func deliveries(t *testing.T, paths ...string) []delivery {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, delivery{ev, envelope(t, ev, raw)})
+		env, err := awstest.Envelope(ev, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, delivery{ev, env})
 	}
 }
 

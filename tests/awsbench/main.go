@@ -37,13 +37,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/trailhound/trailhound/shared/awstest"
 	"github.com/trailhound/trailhound/shared/cloudtrail"
 	"github.com/trailhound/trailhound/shared/handler"
 	"github.com/trailhound/trailhound/shared/incident"
@@ -139,33 +139,30 @@ func shifted(orig *cloudtrail.Event, w int) (delivery, error) {
 			return delivery{}, err
 		}
 	}
-	env, err := json.Marshal(map[string]any{
-		"version": "0", "id": "delivery-" + ev.EventID, "detail-type": "AWS API Call via CloudTrail",
-		"source": "aws." + ev.Service(), "account": ev.Account(), "time": ev.EventTime.Format(time.RFC3339),
-		"region": ev.AWSRegion, "resources": []string{}, "detail": json.RawMessage(raw),
-	})
+	env, err := awstest.Envelope(&ev, raw)
 	return delivery{&ev, env}, err
 }
 
 // meter counts AWS calls and estimates DynamoDB request units from the
 // requests themselves: a write costs one unit per KB of item, once for the
 // table and once for each index the item is in; an eventually consistent
-// read half a unit per 4 KB returned.
+// read half a unit per 4 KB returned. The calls themselves are counted
+// by awstest.Calls.
 type meter struct {
-	mu    sync.Mutex
-	calls map[string]int
+	*awstest.Calls
+	mu sync.Mutex
 	// units are the request units per phase ("detector", "correlator")
 	// and kind of item written ("write KEY#", …).
 	units map[string]float64
 	phase string
 }
 
-func newMeter() *meter { return &meter{calls: map[string]int{}, units: map[string]float64{}} }
+func newMeter() *meter { return &meter{Calls: awstest.NewCalls(), units: map[string]float64{}} }
 
 func (m *meter) reset() {
+	m.Calls.Reset()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	clear(m.calls)
 	clear(m.units)
 }
 
@@ -198,11 +195,9 @@ func itemKind(key map[string]types.AttributeValue) string {
 func (m *meter) option(stack *middleware.Stack) error {
 	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("awsbench-meter",
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			op := awsmiddleware.GetServiceID(ctx) + ":" + awsmiddleware.GetOperationName(ctx)
 			out, md, err := next.HandleInitialize(ctx, in)
 			m.mu.Lock()
 			defer m.mu.Unlock()
-			m.calls[op]++
 			switch p := in.Parameters.(type) {
 			case *dynamodb.PutItemInput:
 				m.units[m.phase+" wru"] += math.Ceil(float64(itemSize(p.Item))/1024) * float64(1+indexes(p.Item))
@@ -299,7 +294,7 @@ func run(dir string, weeks int, endpoint string) error {
 	cfg.BaseEndpoint = aws.String(endpoint)
 	m := newMeter()
 	m.in("detector")
-	cfg.APIOptions = append(cfg.APIOptions, m.option)
+	cfg.APIOptions = append(cfg.APIOptions, m.Count, m.option)
 	ddb := dynamodb.NewFromConfig(cfg)
 	table := fmt.Sprintf("trailhound-bench-%d", time.Now().UnixNano())
 	if err := dynamostore.CreateTable(ctx, ddb, table); err != nil {
@@ -367,7 +362,7 @@ func run(dir string, weeks int, endpoint string) error {
 		if next.IsZero() || !ev.EventTime.Before(next) {
 			next = ev.EventTime.Add(pipeline.CorrelateEvery)
 		}
-		before := m.snapshot()
+		before := m.Snapshot()
 		c0 := cpu()
 		if _, err := detector.Invoke(ctx, d.payload); err != nil {
 			return fmt.Errorf("detector on %s: %w", ev.EventID, err)
@@ -377,7 +372,7 @@ func run(dir string, weeks int, endpoint string) error {
 			events++
 			detectorCPU += spent
 			n := 0
-			for op, v := range m.snapshot() {
+			for op, v := range m.Snapshot() {
 				if d := v - before[op]; d > 0 {
 					detectorCalls[op] += d
 					n += d
@@ -396,7 +391,7 @@ func run(dir string, weeks int, endpoint string) error {
 		return err
 	}
 	signals = len(sigs)
-	calls := m.snapshot()
+	calls := m.Snapshot()
 	published := pub.incidents - publishedAtStart
 
 	// Pure compute: the same handler over an in-memory store, no SDK.
@@ -475,16 +470,6 @@ func run(dir string, weeks int, endpoint string) error {
 	fmt.Printf("\nThe correlator's schedule costs the same whatever the traffic: %d runs a month at %.1f WRU and %.1f RRU a run, about $%.2f a month in requests, duration and DynamoDB.\n",
 		minuteInvocations, perRun(corrWRU), perRun(corrRRU), corrMonth)
 	return nil
-}
-
-func (m *meter) snapshot() map[string]int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make(map[string]int, len(m.calls))
-	for k, v := range m.calls {
-		out[k] = v
-	}
-	return out
 }
 
 // pureCompute delivers the same events to the detector handler over an
