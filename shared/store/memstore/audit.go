@@ -34,9 +34,6 @@ func (s *Store) PutAudit(ctx context.Context, r store.AuditRecord) error {
 	r = store.CloneAudit(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.audit.records == nil {
-		s.audit.records = make(map[string]store.AuditRecord)
-	}
 	old, ok := s.audit.records[r.ID]
 	switch {
 	case r.Version == 1 && ok:
@@ -100,9 +97,6 @@ func (s *Store) ReserveAction(ctx context.Context, account string, at time.Time,
 	key := account + "#" + at.UTC().Truncate(time.Hour).Format(time.RFC3339)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.audit.slots == nil {
-		s.audit.slots = make(map[string]int)
-	}
 	if s.audit.slots[key] >= max {
 		return false, nil
 	}

@@ -76,6 +76,8 @@ func New() *Store {
 		byIdentity: make(map[string][]sigRef),
 		watermarks: make(map[string]time.Time),
 		incidents:  make(map[string]incident.Incident),
+		published:  make(map[string]int),
+		audit:      auditLog{records: make(map[string]store.AuditRecord), slots: make(map[string]int)},
 	}
 }
 

@@ -22,9 +22,6 @@ func (s *Store) MarkPublished(ctx context.Context, id string, version int) error
 	if _, ok := s.incidents[id]; !ok {
 		return fmt.Errorf("incident %s: %w", id, store.ErrNotFound)
 	}
-	if s.published == nil {
-		s.published = make(map[string]int)
-	}
 	if version > s.published[id] {
 		s.published[id] = version
 	}
