@@ -198,31 +198,25 @@ func (c Config) Validate() error {
 	if !orgRe.MatchString(c.OrganizationID) {
 		bad("organization_id", "%q is not an organisation id (o- and 10 to 32 lower-case letters or digits)", c.OrganizationID)
 	}
-	seen := map[string]bool{}
-	for i, a := range c.MemberAccounts {
-		key := fmt.Sprintf("member_accounts[%d]", i)
-		switch {
-		case !accountRe.MatchString(a):
-			bad(key, "%q is not a 12-digit account id", a)
-		case seen[a]:
-			bad(key, "%q is listed twice", a)
+	// list reports each item of a list that does not match re, or is listed twice.
+	list := func(name string, items []string, re *regexp.Regexp, what string) {
+		seen := map[string]bool{}
+		for i, v := range items {
+			key := fmt.Sprintf("%s[%d]", name, i)
+			switch {
+			case !re.MatchString(v):
+				bad(key, "%q is not %s", v, what)
+			case seen[v]:
+				bad(key, "%q is listed twice", v)
+			}
+			seen[v] = true
 		}
-		seen[a] = true
 	}
+	list("member_accounts", c.MemberAccounts, accountRe, "a 12-digit account id")
 	if len(c.MemberAccounts) > 0 && len(c.MemberRegions) == 0 {
 		bad("member_regions", "required with member_accounts: the regions whose CloudTrail events are forwarded")
 	}
-	seen = map[string]bool{}
-	for i, r := range c.MemberRegions {
-		key := fmt.Sprintf("member_regions[%d]", i)
-		switch {
-		case !regionRe.MatchString(r):
-			bad(key, "%q is not a region name (eu-west-1, us-east-1, …)", r)
-		case seen[r]:
-			bad(key, "%q is listed twice", r)
-		}
-		seen[r] = true
-	}
+	list("member_regions", c.MemberRegions, regionRe, "a region name (eu-west-1, us-east-1, …)")
 	if len(c.MemberRegions) > 0 && !slices.Contains(c.MemberRegions, globalEventsRegion) {
 		bad("member_regions", "must include %s: IAM, STS's global endpoint, Organizations and the other global services deliver their CloudTrail events to EventBridge there only", globalEventsRegion)
 	}

@@ -117,7 +117,9 @@ func NewSecurityStack(scope constructs.Construct, id string, cfg Config) (*Secur
 		return nil, err
 	}
 
-	detectorFnDLQ, responderFnDLQ := newQueue(st, "DetectorDeadLetters"), newQueue(st, "ResponderDeadLetters")
+	// Every dead-letter queue, as made, for the depth alarms.
+	var dlqs deadLetters
+	detectorFnDLQ, responderFnDLQ := dlqs.queue(st, "DetectorDeadLetters"), dlqs.queue(st, "ResponderDeadLetters")
 	// The correlator first: the detector is given its name.
 	s.Correlator = newFunction(st, cfg, function{
 		name: "correlator", memoryMB: 512, timeout: awscdk.Duration_Seconds(jsii.Number(cfg.correlatorTimeout().Seconds())),
@@ -165,16 +167,13 @@ func NewSecurityStack(scope constructs.Construct, id string, cfg Config) (*Secur
 		EventPattern: managementEvents(),
 	})
 	setAllManagementEvents(s.DetectorRule)
-	detectorDLQ := newQueue(st, "DetectorRuleDeadLetters")
-	s.DetectorRule.AddTarget(awseventstargets.NewLambdaFunction(s.Detector, &awseventstargets.LambdaFunctionProps{
-		DeadLetterQueue: detectorDLQ, RetryAttempts: jsii.Number(185), MaxEventAge: awscdk.Duration_Hours(jsii.Number(24)),
-	}))
+	s.DetectorRule.AddTarget(functionForADay(s.Detector, dlqs.queue(st, "DetectorRuleDeadLetters")))
 
 	s.CorrelatorRule = awsevents.NewRule(st, jsii.String("CorrelatorSchedule"), &awsevents.RuleProps{
 		Description: jsii.String(fmt.Sprintf("runs the correlator every %d minute(s)", cfg.CorrelatorEveryMinutes)),
 		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(float64(cfg.CorrelatorEveryMinutes)))),
 	})
-	correlatorDLQ := newQueue(st, "CorrelatorRuleDeadLetters")
+	correlatorDLQ := dlqs.queue(st, "CorrelatorRuleDeadLetters")
 	s.CorrelatorRule.AddTarget(awseventstargets.NewLambdaFunction(s.Correlator, &awseventstargets.LambdaFunctionProps{
 		// A tick older than a few minutes is superseded by later ones.
 		DeadLetterQueue: correlatorDLQ, RetryAttempts: jsii.Number(3), MaxEventAge: awscdk.Duration_Minutes(jsii.Number(5)),
@@ -188,14 +187,8 @@ func NewSecurityStack(scope constructs.Construct, id string, cfg Config) (*Secur
 			DetailType: jsii.Strings(publish.DetailTypeIncident),
 		},
 	})
-	responderDLQ := newQueue(st, "IncidentRuleResponderDeadLetters")
-	s.Incidents.AddTarget(awseventstargets.NewLambdaFunction(s.Responder, &awseventstargets.LambdaFunctionProps{
-		DeadLetterQueue: responderDLQ, RetryAttempts: jsii.Number(185), MaxEventAge: awscdk.Duration_Hours(jsii.Number(24)),
-	}))
-	topicDLQ := newQueue(st, "IncidentRuleTopicDeadLetters")
-	s.Incidents.AddTarget(awseventstargets.NewSnsTopic(s.IncidentTopic, &awseventstargets.SnsTopicProps{
-		DeadLetterQueue: topicDLQ, RetryAttempts: jsii.Number(185), MaxEventAge: awscdk.Duration_Hours(jsii.Number(24)),
-	}))
+	s.Incidents.AddTarget(functionForADay(s.Responder, dlqs.queue(st, "IncidentRuleResponderDeadLetters")))
+	s.Incidents.AddTarget(topicForADay(s.IncidentTopic, dlqs.queue(st, "IncidentRuleTopicDeadLetters")))
 
 	// The responder's decisions go to the incident topic's subscribers
 	// too (not back to the responder).
@@ -207,10 +200,7 @@ func NewSecurityStack(scope constructs.Construct, id string, cfg Config) (*Secur
 			DetailType: jsii.Strings(publish.DetailTypeResponse),
 		},
 	})
-	responseTopicDLQ := newQueue(st, "ResponseRuleTopicDeadLetters")
-	s.Responses.AddTarget(awseventstargets.NewSnsTopic(s.IncidentTopic, &awseventstargets.SnsTopicProps{
-		DeadLetterQueue: responseTopicDLQ, RetryAttempts: jsii.Number(185), MaxEventAge: awscdk.Duration_Hours(jsii.Number(24)),
-	}))
+	s.Responses.AddTarget(topicForADay(s.IncidentTopic, dlqs.queue(st, "ResponseRuleTopicDeadLetters")))
 
 	// Alarms, all to the alarm topic.
 	alarm := newAlarms(st, s.AlarmTopic)
@@ -221,15 +211,7 @@ func NewSecurityStack(scope constructs.Construct, id string, cfg Config) (*Secur
 		alarm(fn.name+"Errors", "the "+fn.name+" function failed", fn.fn.MetricErrors(sum5m()), 1, awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD, awscloudwatch.TreatMissingData_NOT_BREACHING)
 		alarm(fn.name+"Throttles", "the "+fn.name+" function was throttled", fn.fn.MetricThrottles(sum5m()), 1, awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD, awscloudwatch.TreatMissingData_NOT_BREACHING)
 	}
-	for _, q := range []struct {
-		name string
-		q    awssqs.Queue
-	}{
-		{"DetectorRuleDeadLetters", detectorDLQ}, {"CorrelatorRuleDeadLetters", correlatorDLQ},
-		{"IncidentRuleResponderDeadLetters", responderDLQ}, {"IncidentRuleTopicDeadLetters", topicDLQ},
-		{"ResponseRuleTopicDeadLetters", responseTopicDLQ},
-		{"DetectorDeadLetters", detectorFnDLQ}, {"ResponderDeadLetters", responderFnDLQ},
-	} {
+	for _, q := range dlqs {
 		alarm(q.name+"Depth", "events were dead-lettered in "+q.name+": inspect and redrive them",
 			q.q.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum")}),
 			1, awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD, awscloudwatch.TreatMissingData_NOT_BREACHING)
@@ -248,7 +230,13 @@ func NewSecurityStack(scope constructs.Construct, id string, cfg Config) (*Secur
 
 	// cdk-nag recognises the functions' dead-letter queues, not the rule
 	// targets'.
-	suppressDeadLetterCheck([]awssqs.Queue{detectorDLQ, correlatorDLQ, responderDLQ, topicDLQ, responseTopicDLQ})
+	var targetDLQs []awssqs.Queue
+	for _, q := range dlqs {
+		if q.q != detectorFnDLQ && q.q != responderFnDLQ {
+			targetDLQs = append(targetDLQs, q.q)
+		}
+	}
+	suppressDeadLetterCheck(targetDLQs)
 	return s, nil
 }
 
@@ -365,6 +353,42 @@ func applicationLogLevel(level string) awslambda.ApplicationLogLevel {
 		return awslambda.ApplicationLogLevel_ERROR
 	}
 	return awslambda.ApplicationLogLevel_INFO
+}
+
+// A day of retries (EventBridge's own default: 185 attempts over 24 hours),
+// then the target's own dead-letter queue.
+const dayOfRetries = 185
+
+// functionForADay is a rule target invoking fn, retried for a day, then
+// dead-lettered into dlq.
+func functionForADay(fn awslambda.IFunction, dlq awssqs.IQueue) awsevents.IRuleTarget {
+	return awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
+		DeadLetterQueue: dlq, RetryAttempts: jsii.Number(dayOfRetries), MaxEventAge: awscdk.Duration_Hours(jsii.Number(24)),
+	})
+}
+
+// topicForADay is a rule target publishing to topic, retried for a day,
+// then dead-lettered into dlq.
+func topicForADay(topic awssns.ITopic, dlq awssqs.IQueue) awsevents.IRuleTarget {
+	return awseventstargets.NewSnsTopic(topic, &awseventstargets.SnsTopicProps{
+		DeadLetterQueue: dlq, RetryAttempts: jsii.Number(dayOfRetries), MaxEventAge: awscdk.Duration_Hours(jsii.Number(24)),
+	})
+}
+
+// deadLetters are a stack's dead-letter queues, each named by its id.
+type deadLetters []struct {
+	name string
+	q    awssqs.Queue
+}
+
+// queue makes a dead-letter queue and keeps it in the list.
+func (d *deadLetters) queue(st awscdk.Stack, id string) awssqs.Queue {
+	q := newQueue(st, id)
+	*d = append(*d, struct {
+		name string
+		q    awssqs.Queue
+	}{id, q})
+	return q
 }
 
 // newQueue is a dead-letter queue: encrypted, TLS only, kept 14 days.
