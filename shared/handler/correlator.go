@@ -111,16 +111,18 @@ func (c *Correlator) Handle(ctx context.Context, env events.EventBridgeEvent) er
 // version of each, in the order first met.
 func latest(a, b []incident.Incident) []incident.Incident {
 	at := make(map[string]int, len(a)+len(b))
-	var out []incident.Incident
-	for _, inc := range append(append([]incident.Incident(nil), a...), b...) {
-		if i, ok := at[inc.ID]; ok {
-			if inc.Version > out[i].Version {
-				out[i] = inc
+	out := make([]incident.Incident, 0, len(a)+len(b))
+	for _, list := range [][]incident.Incident{a, b} {
+		for _, inc := range list {
+			if i, ok := at[inc.ID]; ok {
+				if inc.Version > out[i].Version {
+					out[i] = inc
+				}
+				continue
 			}
-			continue
+			at[inc.ID] = len(out)
+			out = append(out, inc)
 		}
-		at[inc.ID] = len(out)
-		out = append(out, inc)
 	}
 	return out
 }
