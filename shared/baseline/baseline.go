@@ -169,7 +169,11 @@ func (b *Baseline) Observe(ctx context.Context, ev *cloudtrail.Event, at identit
 	for _, f := range b.facts(ev, at, facts[:0]) {
 		seen, ok := e.profile.Get(f)
 		redelivered := ok && ev.EventID != "" && seen.Event == ev.EventID
-		if ok && !redelivered && (f.Dim == DimHour || ev.EventTime.Sub(seen.Last) < b.opts.TouchAfter) {
+		// Known, and not from an event earlier than the one that found it
+		// (a concurrent detector may have recorded a later one first):
+		// nothing to write unless its last-seen time is getting old.
+		if ok && !redelivered && !Earlier(ev.EventTime, ev.EventID, seen.First, seen.Event) &&
+			(f.Dim == DimHour || ev.EventTime.Sub(seen.Last) < b.opts.TouchAfter) {
 			continue
 		}
 		added := redelivered
@@ -179,7 +183,14 @@ func (b *Baseline) Observe(ctx context.Context, ev *cloudtrail.Event, at identit
 				return signals, fmt.Errorf("record %s %q for %s: %w", f.Dim, f.Value, key, err)
 			}
 		}
-		e.profile.Record(f, ev.EventTime, ev.EventID)
+		// The cached profile names the event that found the fact only when
+		// the store says so: a fact another detector found is not this
+		// event's to signal again when the event is redelivered here.
+		discoverer := ev.EventID
+		if !added {
+			discoverer = ""
+		}
+		e.profile.Record(f, ev.EventTime, discoverer)
 		if !added || learning || at.InvokedBy != "" {
 			continue
 		}
@@ -276,6 +287,9 @@ func (b *Baseline) evict(ctx context.Context) {
 
 func newSignal(ev *cloudtrail.Event, at identity.Attribution, k kind, f Fact) detection.Signal {
 	s := detection.NewSignal(ev, at, k.name, k.severity, k.attack, fmt.Sprintf(k.why, f.Value))
+	// One signal per identity and fact, whichever event raises it: the
+	// store keeps the earliest event's.
+	s.ID = detection.SlotID(k.name, at.Origin.Key(), string(f.Dim), f.Value)
 	if s.Facts == nil {
 		s.Facts = map[string]string{}
 	}
@@ -414,5 +428,19 @@ func (b *Baseline) Habitual(ctx context.Context, key, what string, at time.Time)
 		return false, fmt.Errorf("record %s for %s: %w", what, key, err)
 	}
 	e.profile.Add(f, at)
-	return !added, nil
+	if added {
+		return false, nil
+	}
+	// Another detector recorded it since this one loaded the profile:
+	// when is the store's to say.
+	p, err := b.store.LoadProfile(ctx, key)
+	if err != nil {
+		return false, fmt.Errorf("load profile of %s: %w", key, err)
+	}
+	seen, ok := p.Get(f)
+	if !ok {
+		return false, nil
+	}
+	e.profile.Add(f, seen.First)
+	return at.Sub(seen.First) >= habitAge, nil
 }

@@ -89,10 +89,12 @@ func (p *Profile) Add(f Fact, t time.Time) bool {
 	return p.Record(f, t, "")
 }
 
-// Record is Add in the event eventID: the event that first records a fact
-// is remembered with it, and Record reports true also when the fact was
-// first recorded by that same event (a redelivery of the event that
-// discovered it).
+// Record is Add in the event eventID, and reports whether that event is
+// now the fact's first: the fact was new, or t comes before its first seen
+// time (by time, then event id: concurrent detectors may record the events
+// of an identity out of order, and the earliest event keeps the fact
+// whatever the order), or the fact was first recorded by that same event
+// (a redelivery of the event that discovered it).
 func (p *Profile) Record(f Fact, t time.Time, eventID string) bool {
 	if p.Facts == nil {
 		p.Facts = make(map[Dimension]map[string]Seen)
@@ -113,9 +115,21 @@ func (p *Profile) Record(f Fact, t time.Time, eventID string) bool {
 	if t.After(s.Last) {
 		s.Last = t
 	}
-	if t.Before(s.First) {
-		s.First = t
+	first := Earlier(t, eventID, s.First, s.Event)
+	if first {
+		s.First, s.Event = t, eventID
 	}
 	vals[f.Value] = s
-	return eventID != "" && s.Event == eventID
+	return first || (eventID != "" && s.Event == eventID)
+}
+
+// Earlier reports whether the event (t, eventID) comes before the event
+// (than, thanID): by time, then, for events of the same second, by event
+// id, so that every detector orders the same two events the same way. An
+// event without an id (a count, not an event) is earlier only by time.
+func Earlier(t time.Time, eventID string, than time.Time, thanID string) bool {
+	if !t.Equal(than) {
+		return t.Before(than)
+	}
+	return eventID != "" && thanID != "" && eventID < thanID
 }

@@ -25,6 +25,10 @@ const (
 	EnvIncidentQuiet  = "TRAILHOUND_INCIDENT_QUIET"
 	EnvLateness       = "TRAILHOUND_CORRELATOR_LATENESS"
 	EnvLogLevel       = "TRAILHOUND_LOG_LEVEL"
+	// EnvIssuerWait is how long the detector waits, by having Lambda
+	// retry the event, for the event that issued a fresh session's
+	// credentials (pipeline.Options.IssuerWait); 0 turns waiting off.
+	EnvIssuerWait = "TRAILHOUND_ISSUER_WAIT"
 	// EnvCorrelatorFunction names the correlator function the detector
 	// wakes on critical signals; unset, critical signals wait for the
 	// schedule.
@@ -46,6 +50,12 @@ type Settings struct {
 	CorrelatorFunction string
 }
 
+// DefaultIssuerWait is the detector's wait for the events that issue
+// sessions' credentials: shorter than Lambda's two retries (after one
+// minute, then two more), so that an event still waiting on its last
+// attempt is attributed as it is rather than dead-lettered.
+const DefaultIssuerWait = 2 * time.Minute
+
 // Need says which settings a function requires.
 type Need struct {
 	Table, Bus bool
@@ -55,6 +65,8 @@ type Need struct {
 // defaults, and returns every problem at once.
 func Load(getenv func(string) string, need Need) (Settings, error) {
 	s := Settings{Pipeline: pipeline.DefaultOptions(), LogLevel: slog.LevelInfo}
+	// Events arrive as they happen, in any order: wait for issuers.
+	s.Pipeline.IssuerWait, s.Pipeline.Clock = DefaultIssuerWait, time.Now
 	var problems []string
 	bad := func(name, format string, args ...any) {
 		problems = append(problems, name+": "+fmt.Sprintf(format, args...))
@@ -106,6 +118,10 @@ func Load(getenv func(string) string, need Need) (Settings, error) {
 	}
 	duration(EnvIncidentQuiet, time.Hour, 30*24*time.Hour, &s.Pipeline.Correlator.Quiet)
 	duration(EnvLateness, 0, 24*time.Hour, &s.Pipeline.Correlator.Lateness)
+	// Lambda retries a failed asynchronous invocation twice, one and then
+	// two minutes apart: a wait longer than the first retry's delay plus
+	// the second's would send waiting events to the dead-letter queue.
+	duration(EnvIssuerWait, 0, 3*time.Minute-time.Second, &s.Pipeline.IssuerWait)
 	if v := getenv(EnvLogLevel); v != "" {
 		if err := s.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			bad(EnvLogLevel, "%q is not debug, info, warn or error", v)

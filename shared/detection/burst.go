@@ -150,7 +150,8 @@ type BurstDetector struct {
 }
 
 type hit struct {
-	t time.Time
+	t  time.Time
+	id string // the event id: a redelivered event counts once
 	// value is the one distinct value when one is set (a service, a
 	// region or an API: no slice to allocate), values the values
 	// otherwise.
@@ -217,6 +218,20 @@ func (w *window) add(h hit) {
 	w.regions[h.region]++
 }
 
+// has reports whether the window already counts the event (a window holds
+// at most a few dozen hits; the times are compared first).
+func (w *window) has(ev *cloudtrail.Event) bool {
+	if ev.EventID == "" {
+		return false
+	}
+	for i := range w.hits {
+		if w.hits[i].t.Equal(ev.EventTime) && w.hits[i].id == ev.EventID {
+			return true
+		}
+	}
+	return false
+}
+
 // drop forgets the oldest n hits.
 func (w *window) drop(n int) {
 	dec := func(m map[string]int, k string) {
@@ -268,7 +283,11 @@ func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) [
 			w = &window{counts: map[string]int{}, services: map[string]int{}, regions: map[string]int{}}
 			iw.windows[i] = w
 		}
-		h := hit{t: ev.EventTime, service: ev.EventSource, region: ev.AWSRegion}
+		if w.has(ev) {
+			// Redelivered: EventBridge delivers at least once.
+			continue
+		}
+		h := hit{t: ev.EventTime, id: ev.EventID, service: ev.EventSource, region: ev.AWSRegion}
 		switch b.Distinct {
 		case "":
 		case "service":

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/trailhound/trailhound/shared/identity"
@@ -104,6 +105,26 @@ type Resource struct {
 func SignalID(eventID, kind string) string {
 	h := sha256.Sum256([]byte(eventID + "\x00" + kind))
 	return hex.EncodeToString(h[:12])
+}
+
+// SlotID is the id of a signal that stands for a class of events rather
+// than one: a fact first seen by an identity, a rule's repetitions in a
+// fold window, a burst in its window. It derives from the slot (identity,
+// detection and window) alone, so that every detector raising the signal
+// for any event of the slot writes the same id, and the store keeps the
+// earliest (Signal.Before).
+func SlotID(kind string, slot ...string) string {
+	return SignalID(strings.Join(slot, "\x00"), kind)
+}
+
+// Before reports whether s comes before o: by time, then, for signals of
+// the same second, by event id. Stores keep, of the signals with one id,
+// the first in this order, whatever order they arrive in.
+func (s Signal) Before(o Signal) bool {
+	if !s.Time.Equal(o.Time) {
+		return s.Time.Before(o.Time)
+	}
+	return s.EventID < o.EventID
 }
 
 // String returns the signal as JSON.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/trailhound/trailhound/shared/cloudtrail"
 	"github.com/trailhound/trailhound/shared/detection"
+	"github.com/trailhound/trailhound/shared/identity"
 	"github.com/trailhound/trailhound/shared/pipeline"
 )
 
@@ -77,6 +78,13 @@ func (d *Detector) Handle(ctx context.Context, env events.EventBridgeEvent) erro
 		return fmt.Errorf("decode delivery %s: %w", env.ID, err)
 	}
 	obs, err := d.pipeline.Observe(ctx, &ev)
+	if errors.Is(err, pipeline.ErrIssuerPending) {
+		// Not a failure: Lambda retries the event in a minute, when the
+		// AssumeRole that issued its credentials will have been recorded.
+		d.logger(ctx, &env).LogAttrs(ctx, slog.LevelInfo, "event waits for the event that issued its credentials; Lambda will retry",
+			slog.String("event_id", ev.EventID), slog.String("access_key", identity.Redact(ev.UserIdentity.AccessKeyID)))
+		return err
+	}
 	if err != nil {
 		d.logger(ctx, &env).LogAttrs(ctx, slog.LevelError, "event not persisted; EventBridge will retry",
 			slog.String("event_id", ev.EventID), slog.String("error", err.Error()))

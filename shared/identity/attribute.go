@@ -63,6 +63,12 @@ const (
 	serviceRefresh = 24 * time.Hour
 )
 
+// unresolvedRecheck is how long after it was issued a key recorded with an
+// unresolved origin is looked up in the ledger again rather than taken from
+// the cache: the window in which concurrent detectors may still be
+// recording the resolved copy of its issuing event.
+const unresolvedRecheck = 5 * time.Minute
+
 // Attributor attributes events to origin identities, using and feeding a
 // Ledger of issued keys. It keeps a bounded cache of ledger hits (issued
 // keys never change, so a hit stays true until it expires).
@@ -247,7 +253,10 @@ func (a *Attributor) lookup(ctx context.Context, key string, at time.Time) (Issu
 		return IssuedKey{}, false, nil
 	}
 	if k, ok := a.cache[key]; ok {
-		if at.Before(k.Expires) {
+		// An unresolved record may yet be replaced by a resolved one (the
+		// caller's account's copy of a cross-account AssumeRole, handled
+		// by another detector): it is read again while that can happen.
+		if at.Before(k.Expires) && (k.Origin.Resolved || at.Sub(k.Issued) >= unresolvedRecheck) {
 			return k, true, nil
 		}
 		delete(a.cache, key)
@@ -511,7 +520,7 @@ func issuedKey(ev *cloudtrail.Event, at Attribution) (IssuedKey, bool) {
 			o.Chain = append(o.Chain, session)
 		}
 	}
-	return IssuedKey{AccessKeyID: resp.Credentials.AccessKeyID, Origin: o, Expires: expires, IssuedBy: ev.EventID}, true
+	return IssuedKey{AccessKeyID: resp.Credentials.AccessKeyID, Origin: o, Expires: expires, IssuedBy: ev.EventID, Issued: ev.EventTime}, true
 }
 
 // expirationLayouts are the forms CloudTrail writes credentials' expiry in.

@@ -82,4 +82,6 @@ type IssuedKey struct {
 	Expires     time.Time `json:"expires"`
 	// IssuedBy is the event id of the STS call that issued the key.
 	IssuedBy string `json:"issued_by,omitempty"`
+	// Issued is when that call was made.
+	Issued time.Time `json:"issued,omitzero"`
 }

@@ -35,7 +35,22 @@ type Options struct {
 	Predicates map[string]detection.Predicate
 	// Correlator configures the correlator.
 	Correlator incident.Options
+	// IssuerWait, with Clock, makes Observe wait for the event that issued
+	// an event's temporary credentials (identity.IssuerPending): a detector
+	// handling events as they happen gets an identity's events in any order
+	// (concurrent invocations, EventBridge's delivery), and a key's first
+	// use can come before the AssumeRole that issued it. Zero (replay,
+	// which reads events in time order) never waits.
+	IssuerWait time.Duration
+	// Clock tells the time for IssuerWait (time.Now in the detector).
+	Clock func() time.Time
 }
+
+// ErrIssuerPending is returned by Observe for an event whose credentials'
+// issuing event may still be on its way: retrying the event later
+// attributes it to its origin rather than to its session. Nothing of the
+// event was recorded.
+var ErrIssuerPending = errors.New("the event that issued its credentials is not yet recorded")
 
 // DefaultOptions returns the defaults and Trailhound's catalogues.
 func DefaultOptions() Options {
@@ -61,16 +76,30 @@ type Pipeline struct {
 	correlator *incident.Correlator
 	opts       Options
 	log        *slog.Logger
-	// repeats remembers when each identity last raised each rule on each
-	// resource, to fold repetitions (30 denied GetPasswordData calls are
-	// one signal, the burst detections count them).
+	// repeats remembers, by slot id, the earliest event this detector
+	// stored (or found stored) each folding signal from, to fold
+	// repetitions (30 denied GetPasswordData calls are one signal, the
+	// burst detections count them) without writing them.
 	repeats map[string]repeat
+	// burstWindows is each burst's window, by burst id: its signals'
+	// slots.
+	burstWindows map[string]time.Duration
+	// accounts are the accounts whose events this detector has handled:
+	// the organisation's, whose trails Trailhound reads.
+	accounts map[string]bool
 }
 
-// repeat is the last stored signal of a rule, identity and resource.
+// maxAccounts bounds Pipeline.accounts (an organisation has at most a few
+// thousand accounts).
+const maxAccounts = 20000
+
+// watched reports whether Trailhound reads the account's trail.
+func (p *Pipeline) watched(account string) bool { return p.accounts[account] }
+
+// repeat is the event a folding signal was stored from.
 type repeat struct {
-	t  time.Time
-	id string
+	t     time.Time
+	event string
 }
 
 // repeatWindow is how long a repeated single-event signal is folded into
@@ -104,21 +133,27 @@ func New(s store.Store, opts Options, log *slog.Logger) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
+	windows := make(map[string]time.Duration, len(opts.Bursts))
+	for _, b := range opts.Bursts {
+		windows[b.ID] = b.Window
+	}
 	corr, err := incident.NewCorrelator(storeAdapter{s}, opts.Policies, response.Planner{}, opts.Correlator, log)
 	if err != nil {
 		return nil, err
 	}
 	return &Pipeline{
-		store:      s,
-		attr:       identity.NewAttributor(storeAdapter{s}),
-		baseline:   b,
-		catalogue:  cat,
-		bursts:     bursts,
-		instances:  detection.NewInstanceCredentials(0),
-		correlator: corr,
-		opts:       opts,
-		log:        log,
-		repeats:    make(map[string]repeat),
+		store:        s,
+		attr:         identity.NewAttributor(storeAdapter{s}),
+		baseline:     b,
+		catalogue:    cat,
+		bursts:       bursts,
+		instances:    detection.NewInstanceCredentials(0),
+		correlator:   corr,
+		opts:         opts,
+		log:          log,
+		repeats:      make(map[string]repeat),
+		burstWindows: windows,
+		accounts:     make(map[string]bool),
 	}, nil
 }
 
@@ -139,6 +174,14 @@ func (p *Pipeline) Observe(ctx context.Context, ev *cloudtrail.Event) (Observati
 		return obs, fmt.Errorf("attribute event %s: %w", ev.EventID, err)
 	}
 	obs.Attribution = at
+	if p.opts.IssuerWait > 0 && p.opts.Clock != nil {
+		if a := ev.Account(); a != "" && !p.accounts[a] && len(p.accounts) < maxAccounts {
+			p.accounts[a] = true
+		}
+		if identity.IssuerPending(ev, at, p.opts.Clock(), p.opts.IssuerWait, p.watched) {
+			return obs, fmt.Errorf("event %s: %w", ev.EventID, ErrIssuerPending)
+		}
+	}
 	if at.ByService {
 		// AWS services acting on their own are not attackers.
 		return obs, nil
@@ -154,17 +197,20 @@ func (p *Pipeline) Observe(ctx context.Context, ev *cloudtrail.Event) (Observati
 		signals = append(signals, pending{Signal: s})
 	}
 	for _, s := range p.catalogue.Evaluate(ev, at) {
-		k := repeatKey(s)
-		if folded, err := p.folded(ctx, k, s); err != nil {
+		if folded, err := p.fold(ctx, &s); err != nil {
 			return obs, fmt.Errorf("baseline repeat of event %s: %w", ev.EventID, err)
 		} else if !folded {
-			signals = append(signals, pending{s, k})
+			signals = append(signals, pending{s, true})
 		}
 	}
 	for _, s := range p.instances.Observe(ev, at) {
+		// One per session, whichever of its events shows it.
+		s.ID = detection.SlotID(s.Kind, ev.UserIdentity.ARN)
 		signals = append(signals, pending{Signal: s})
 	}
 	for _, s := range p.bursts.Observe(ev, at) {
+		// One per identity and window, whichever detector counts it.
+		s.ID = detection.SlotID(s.Kind, at.Origin.Key(), slot(ev.EventTime, p.burstWindows[s.Kind]))
 		habitual, err := p.baseline.Habitual(ctx, at.Origin.Key(), s.Kind, ev.EventTime)
 		if err != nil {
 			return obs, fmt.Errorf("baseline burst of event %s: %w", ev.EventID, err)
@@ -181,8 +227,8 @@ func (p *Pipeline) Observe(ctx context.Context, ev *cloudtrail.Event) (Observati
 		if err != nil {
 			return obs, fmt.Errorf("store signal %s of event %s: %w", s.Kind, ev.EventID, err)
 		}
-		if s.repeatKey != "" {
-			p.stored(s.repeatKey, s.Signal)
+		if s.folds {
+			p.stored(s.Signal)
 		}
 		if created {
 			obs.Signals = append(obs.Signals, s.Signal)
@@ -193,43 +239,55 @@ func (p *Pipeline) Observe(ctx context.Context, ev *cloudtrail.Event) (Observati
 	return obs, nil
 }
 
-// pending is a signal on its way to the store, with the key that folds its
-// repeats ("" for signals that are not folded).
+// pending is a signal on its way to the store; folds is set for
+// single-event signals, whose repeats fold into them.
 type pending struct {
 	detection.Signal
-	repeatKey string
+	folds bool
 }
 
-// repeatKey names a rule raised by an identity on a resource.
-func repeatKey(s detection.Signal) string {
+// slot names the window of length w that t falls in (windows aligned on
+// the Unix epoch, so every detector names the same windows).
+func slot(t time.Time, w time.Duration) string {
+	if w <= 0 {
+		w = repeatWindow
+	}
+	return t.UTC().Truncate(w).Format(time.RFC3339)
+}
+
+// fold gives a single-event signal its slot id: the identity, the rule,
+// the resource and the fold window the signal falls in. The window is
+// repeatWindow, or routineWindow for a low or info signal the identity
+// raised on an earlier day too (a habit). Every repetition in the slot is
+// the same signal, which the store keeps from the earliest event, so
+// detectors that see an identity's events in any order and any share
+// store the same signals. fold reports whether the signal is folded
+// into one this detector already stored from an earlier event (nothing to
+// write).
+func (p *Pipeline) fold(ctx context.Context, s *detection.Signal) (bool, error) {
 	key := s.Identity.Key() + "\x00" + s.Kind
 	if len(s.Resources) > 0 {
 		key += "\x00" + s.Resources[0].ARN + s.Resources[0].ID
 	}
-	return key
+	window := repeatWindow
+	if s.Severity <= detection.Low {
+		habit, err := p.baseline.Habitual(ctx, s.Identity.Key(), "repeat:"+s.Kind, s.Time)
+		if err != nil {
+			return false, err
+		}
+		if habit {
+			window = routineWindow
+		}
+	}
+	s.ID = detection.SlotID(s.Kind, key, slot(s.Time, window))
+	last, ok := p.repeats[s.ID]
+	return ok && !baseline.Earlier(s.Time, s.EventID, last.t, last.event), nil
 }
 
-// folded reports whether s repeats the identity's last stored signal of
-// the same rule on the same resource (key): within repeatWindow always;
-// within routineWindow when s is low or info and the identity's baseline
-// has the repetition as a habit (it repeated the rule on an earlier day).
-func (p *Pipeline) folded(ctx context.Context, key string, s detection.Signal) (bool, error) {
-	last, ok := p.repeats[key]
-	if !ok || last.id == s.ID || s.Time.Before(last.t) {
-		return false, nil
-	}
-	switch gap := s.Time.Sub(last.t); {
-	case gap < repeatWindow:
-		return true, nil
-	case gap < routineWindow && s.Severity <= detection.Low:
-		return p.baseline.Habitual(ctx, s.Identity.Key(), "repeat:"+s.Kind, s.Time)
-	}
-	return false, nil
-}
-
-// stored remembers a signal once it is safely stored, so that a
-// redelivered event whose signal failed to store raises it again.
-func (p *Pipeline) stored(key string, s detection.Signal) {
+// stored remembers a folding signal once it is safely stored (or found
+// stored from an earlier event), so that a redelivered event whose signal
+// failed to store raises it again.
+func (p *Pipeline) stored(s detection.Signal) {
 	if len(p.repeats) > 100000 {
 		for k, r := range p.repeats {
 			if s.Time.Sub(r.t) > routineWindow {
@@ -237,8 +295,8 @@ func (p *Pipeline) stored(key string, s detection.Signal) {
 			}
 		}
 	}
-	if last, ok := p.repeats[key]; !ok || !s.Time.Before(last.t) {
-		p.repeats[key] = repeat{s.Time, s.ID}
+	if last, ok := p.repeats[s.ID]; !ok || baseline.Earlier(s.Time, s.EventID, last.t, last.event) {
+		p.repeats[s.ID] = repeat{s.Time, s.EventID}
 	}
 }
 

@@ -36,7 +36,12 @@ var ErrTransient = errors.New("transient store failure")
 // processes).
 type Store interface {
 	// PutKey remembers temporary credentials and the origin they belong to
-	// until k.Expires. Putting the same key again replaces it.
+	// until k.Expires. Putting the same key again replaces it, except that
+	// a record whose origin is resolved is never replaced by one whose
+	// origin is not (that put changes nothing and succeeds): a
+	// cross-account AssumeRole is delivered to both accounts, the target
+	// account's copy seeing the caller only as another account, and
+	// concurrent detectors may record the copies in either order.
 	PutKey(ctx context.Context, k identity.IssuedKey) error
 	// LookupKey returns the key's record, or ErrNotFound when it is unknown
 	// or expired at now.
@@ -46,19 +51,28 @@ type Store interface {
 	Profile(ctx context.Context, key string) (*baseline.Profile, error)
 	// AddFact records that the identity used the fact at time at, in the
 	// event eventID, creating the profile if needed (its Created set to at).
-	// It reports whether the fact was new. It is atomic: when several
-	// callers add the same new fact concurrently, exactly one of them gets
-	// true. It also reports true when the fact was first recorded by the
-	// same eventID: a redelivered event gets its first-seen signal again
-	// if storing it failed the first time. For a fact already present it
-	// advances its last-seen time.
+	// It reports whether that event is now the fact's first: the fact was
+	// new, or the event comes before the fact's first event (by time, then
+	// event id: baseline.Earlier), which it then replaces. Detectors running
+	// concurrently record an identity's events out of order; the fact's
+	// first event, and so its first-seen signal, is the earliest whatever
+	// the order. It is atomic: when several callers add the same new fact
+	// concurrently, exactly one of them gets true unless a later caller's
+	// event is earlier. It also reports true when the fact was first
+	// recorded by the same eventID: a redelivered event gets its
+	// first-seen signal again if storing it failed the first time. For a
+	// fact already present it advances its last-seen time.
 	AddFact(ctx context.Context, key string, f baseline.Fact, at time.Time, eventID string) (added bool, err error)
 	// AddEvents adds n to the identity's event count, creating the profile
 	// if needed (its Created set to at).
 	AddEvents(ctx context.Context, key string, n int64, at time.Time) error
 
-	// PutSignal stores a signal until expires. It is idempotent by signal id:
-	// it reports created=false, and changes nothing, when the id exists.
+	// PutSignal stores a signal until expires. It is idempotent by signal
+	// id: it reports created=false, and changes nothing, when a signal with
+	// the id is stored that comes before s or is s (detection.Signal.Before).
+	// A signal that comes before the stored one replaces it and reports
+	// true: signals that stand for a slot (detection.SlotID) keep the
+	// earliest of its events, in whatever order detectors store them.
 	PutSignal(ctx context.Context, s detection.Signal, expires time.Time) (created bool, err error)
 	// Signals returns the signals matching q, ordered by time then id.
 	Signals(ctx context.Context, q SignalQuery) ([]detection.Signal, error)

@@ -239,7 +239,8 @@ func (s *Store) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 	})
 }
 
-// PutKey remembers the key until k.Expires, replacing any earlier record.
+// PutKey remembers the key until k.Expires, replacing any earlier record
+// unless that one is resolved and k is not (store.Store).
 func (s *Store) PutKey(ctx context.Context, k identity.IssuedKey) error {
 	if k.AccessKeyID == "" {
 		return errors.New("put key: empty access key id")
@@ -250,6 +251,8 @@ func (s *Store) PutKey(ctx context.Context, k identity.IssuedKey) error {
 		keys, byExpiry := tx.Bucket([]byte(bucketKeys)), tx.Bucket([]byte(bucketKeysByExpiry))
 		var old identity.IssuedKey
 		switch err := getJSON(keys, id, &old); {
+		case err == nil && old.Origin.Resolved && !k.Origin.Resolved:
+			return nil // store.Store: never replaced by an unresolved record
 		case err == nil:
 			if err := byExpiry.Delete(indexKey(nil, old.Expires, id)); err != nil {
 				return err
@@ -332,9 +335,9 @@ func (s *Store) Profile(ctx context.Context, key string) (*baseline.Profile, err
 }
 
 // AddFact records the fact at time at, creating the profile if needed, and
-// reports whether the fact was new. Its first and last seen times become
-// the earliest and latest times it was added at, as with
-// baseline.Profile.Add, and the profile's Created the earliest time
+// reports whether the event is now its first (store.Store). Its first and
+// last seen times become the earliest and latest times it was added at, as
+// with baseline.Profile.Record, and the profile's Created the earliest time
 // anything was added at. It costs a write transaction only when it changes
 // something.
 func (s *Store) AddFact(ctx context.Context, key string, f baseline.Fact, at time.Time, eventID string) (bool, error) {
@@ -357,7 +360,7 @@ func (s *Store) AddFact(ctx context.Context, key string, f baseline.Fact, at tim
 		case err != nil:
 			return err
 		}
-		unchanged = !at.Before(seen.First) && !at.After(seen.Last)
+		unchanged = !baseline.Earlier(at, eventID, seen.First, seen.Event) && !at.After(seen.Last)
 		redelivered = eventID != "" && seen.Event == eventID
 		return nil
 	})
@@ -387,8 +390,8 @@ func (s *Store) AddFact(ctx context.Context, key string, f baseline.Fact, at tim
 			return err
 		default:
 			added = eventID != "" && seen.Event == eventID
-			if at.Before(seen.First) {
-				seen.First = at
+			if baseline.Earlier(at, eventID, seen.First, seen.Event) {
+				seen.First, seen.Event, added = at, eventID, true
 			}
 			if at.After(seen.Last) {
 				seen.Last = at
@@ -466,9 +469,9 @@ type signalRecord struct {
 	Expires time.Time        `json:"expires"`
 }
 
-// PutSignal stores the signal until expires unless a signal with its id is
-// already stored (expired or not, until Purge deletes it), and reports
-// whether it stored it.
+// PutSignal stores the signal until expires unless a signal with its id
+// that comes before it is already stored (expired or not, until Purge
+// deletes it), and reports whether it stored it (store.Store).
 func (s *Store) PutSignal(ctx context.Context, sig detection.Signal, expires time.Time) (bool, error) {
 	if sig.ID == "" {
 		return false, errors.New("put signal: empty id")
@@ -480,8 +483,24 @@ func (s *Store) PutSignal(ctx context.Context, sig detection.Signal, expires tim
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		created = false
 		signals := tx.Bucket([]byte(bucketSignals))
-		if signals.Get(id) != nil {
+		var old signalRecord
+		switch err := getJSON(signals, id, &old); {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return err
+		case !sig.Before(old.Signal):
 			return nil
+		default:
+			// An earlier event of the same slot: it replaces the stored one.
+			if err := tx.Bucket([]byte(bucketSignalsByTime)).Delete(indexKey(nil, old.Signal.Time, id)); err != nil {
+				return err
+			}
+			if err := tx.Bucket([]byte(bucketSignalsByIdentity)).Delete(indexKey(identityPrefix(old.Signal.Identity.Key()), old.Signal.Time, id)); err != nil {
+				return err
+			}
+			if err := tx.Bucket([]byte(bucketSignalsByExpiry)).Delete(indexKey(nil, old.Expires, id)); err != nil {
+				return err
+			}
 		}
 		if err := putJSON(signals, id, signalRecord{Signal: sig, Expires: expires}); err != nil {
 			return err

@@ -53,6 +53,7 @@ const (
 	attrPolicy   = "policy"   // an incident's policy
 	attrIdentity = "identity" // an incident's identity key
 	attrLastSeen = "lastSeen" // an incident's last seen time
+	attrResolved = "resolved" // whether an issued key's origin is resolved
 )
 
 // timeLayout formats times as fixed-width UTC strings, which sort as the

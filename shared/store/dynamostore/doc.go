@@ -49,12 +49,15 @@
 //     returning the old item. No old item means the fact was new, which
 //     exactly one concurrent caller sees. A failed condition returns the
 //     old item too; only an add earlier than the stored first seen time
-//     needs a second, conditional, UpdateItem. A profile's Created is the
+//     (then event id) needs a second, conditional, UpdateItem, which moves
+//     first and event back and makes that event the fact's first. A profile's Created is the
 //     earliest of the header's created (AddEvents) and every fact's first.
 //   - AddEvents is one UpdateItem (ADD events) on the header; a time
 //     earlier than the stored created costs a second conditional update.
 //   - Profile is a paginated Query of the identity's partition.
-//   - PutSignal is a PutItem under attribute_not_exists(pk). A Store also
+//   - PutSignal is a PutItem under attribute_not_exists(pk) OR at > :at OR
+//     (at = :at AND event > :ev): of the signals of one id, the earliest
+//     event's is kept, whatever order detectors write them in. A Store also
 //     records each day that holds signals in the SIGHOURS partition, once
 //     per day and process (the marker's TTL follows the latest expiry).
 //   - Signals queries gsi2 for an identity, else gsi1 (gsi3 when Tagged) hour

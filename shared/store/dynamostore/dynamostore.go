@@ -91,8 +91,21 @@ func (s *Store) PutKey(ctx context.Context, k identity.IssuedKey) error {
 	if hasTTL(k.Expires) {
 		it[AttrTTL] = num(ttlSeconds(k.Expires))
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: s.table, Item: it})
-	return mapErr(ctx, "PutKey", err)
+	it[attrResolved] = &types.AttributeValueMemberBOOL{Value: k.Origin.Resolved}
+	in := &dynamodb.PutItemInput{TableName: s.table, Item: it}
+	if !k.Origin.Resolved {
+		// Never over a resolved record (store.Store). Records written
+		// before the attribute existed are replaced, as they were.
+		in.ConditionExpression = aws.String("attribute_not_exists(#resolved) OR #resolved = :false")
+		in.ExpressionAttributeNames = names(attrResolved)
+		in.ExpressionAttributeValues = item{":false": &types.AttributeValueMemberBOOL{Value: false}}
+	}
+	_, err = s.db.PutItem(ctx, in)
+	err = mapErr(ctx, "PutKey", err)
+	if _, ok := asConditionFailed(err); ok {
+		return nil
+	}
+	return err
 }
 
 // LookupKey returns the key's record, or store.ErrNotFound when it is
@@ -205,24 +218,33 @@ func (s *Store) AddFact(ctx context.Context, key string, f baseline.Fact, at tim
 	}
 	redelivered := sameEvent(cf.old, eventID)
 	// The fact exists and was last seen at or after at: only its first
-	// seen time may need to move back.
-	if first, err := getTime(cf.old, attrFirst); err == nil && !first.After(at) {
+	// seen time, and event, may need to move back.
+	oldEvent := ""
+	if v, ok := cf.old[attrEvent].(*types.AttributeValueMemberS); ok {
+		oldEvent = v.Value
+	}
+	if first, err := getTime(cf.old, attrFirst); err == nil && !baseline.Earlier(at, eventID, first, oldEvent) {
 		return redelivered, nil
+	}
+	update, cond, values, attrs := "SET #first = :t", "#first > :t", item{":t": t}, names(attrFirst)
+	if eventID != "" {
+		update, cond = "SET #first = :t, #event = :ev", "#first > :t OR (#first = :t AND #event > :ev)"
+		values[":ev"], attrs = str(eventID), names(attrFirst, attrEvent)
 	}
 	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 s.table,
 		Key:                       k,
-		UpdateExpression:          aws.String("SET #first = :t"),
-		ConditionExpression:       aws.String("#first > :t"),
-		ExpressionAttributeNames:  names(attrFirst),
-		ExpressionAttributeValues: item{":t": t},
+		UpdateExpression:          aws.String(update),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  attrs,
+		ExpressionAttributeValues: values,
 	})
-	if err = mapErr(ctx, "AddFact", err); err != nil {
-		if _, ok := asConditionFailed(err); !ok {
-			return false, err
-		}
+	err = mapErr(ctx, "AddFact", err)
+	if _, ok := asConditionFailed(err); ok {
+		// A concurrent caller moved it back further.
+		return redelivered, nil
 	}
-	return false, nil
+	return err == nil, err
 }
 
 // AddEvents adds n to the profile header's event count with one UpdateItem
@@ -270,7 +292,8 @@ func (s *Store) AddEvents(ctx context.Context, key string, n int64, at time.Time
 }
 
 // PutSignal stores the signal until expires with a PutItem under
-// attribute_not_exists(pk), and reports whether it stored it. The first
+// attribute_not_exists(pk), or an earlier time (then event id) than the
+// stored signal's, and reports whether it stored it. The first
 // signal of an hour (per Store) also marks the hour in SIGHOURS.
 func (s *Store) PutSignal(ctx context.Context, sig detection.Signal, expires time.Time) (bool, error) {
 	if err := ctx.Err(); err != nil {
@@ -306,11 +329,15 @@ func (s *Store) PutSignal(ctx context.Context, sig detection.Signal, expires tim
 	if len(sig.Tags) > 0 {
 		it[AttrGSI3PK], it[AttrGSI3SK] = str(prefixTagged+hour), str(sk)
 	}
+	// The time and event id order signals of one id (detection.Signal.Before):
+	// an earlier one replaces the stored one.
+	it[attrAt], it[attrEvent] = str(timeString(sig.Time)), str(sig.EventID)
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                s.table,
-		Item:                     it,
-		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames: names(AttrPK),
+		TableName:                 s.table,
+		Item:                      it,
+		ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #at > :at OR (#at = :at AND #event > :ev)"),
+		ExpressionAttributeNames:  names(AttrPK, attrAt, attrEvent),
+		ExpressionAttributeValues: item{":at": it[attrAt], ":ev": it[attrEvent]},
 	})
 	err = mapErr(ctx, "PutSignal", err)
 	if _, ok := asConditionFailed(err); ok {

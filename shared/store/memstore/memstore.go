@@ -59,6 +59,14 @@ func insertRef(refs []sigRef, r sigRef) []sigRef {
 	return slices.Insert(refs, i, r)
 }
 
+// removeRef deletes r from refs.
+func removeRef(refs []sigRef, r sigRef) []sigRef {
+	if i, ok := slices.BinarySearchFunc(refs, r, sigRef.compare); ok {
+		return slices.Delete(refs, i, i+1)
+	}
+	return refs
+}
+
 // storedSignal is a signal and the time it expires.
 type storedSignal struct {
 	signal  detection.Signal
@@ -97,6 +105,9 @@ func (s *Store) PutKey(ctx context.Context, k identity.IssuedKey) error {
 	k = cloneKey(k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if old, ok := s.keys[k.AccessKeyID]; ok && old.Origin.Resolved && !k.Origin.Resolved {
+		return nil
+	}
 	s.keys[k.AccessKeyID] = k
 	return nil
 }
@@ -175,7 +186,8 @@ func (s *Store) profile(key string) *baseline.Profile {
 }
 
 // PutSignal stores the signal until expires unless a signal with its id is
-// already stored (expired or not), and reports whether it stored it.
+// already stored (expired or not) that comes before it, and reports
+// whether it stored it (store.Store).
 func (s *Store) PutSignal(ctx context.Context, sig detection.Signal, expires time.Time) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
@@ -185,8 +197,14 @@ func (s *Store) PutSignal(ctx context.Context, sig detection.Signal, expires tim
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.signals[sig.ID]; ok {
-		return false, nil
+	if old, ok := s.signals[sig.ID]; ok {
+		if !sig.Before(old.signal) {
+			return false, nil
+		}
+		r := sigRef{old.signal.Time, old.signal.ID}
+		s.byTime = removeRef(s.byTime, r)
+		k := old.signal.Identity.Key()
+		s.byIdentity[k] = removeRef(s.byIdentity[k], r)
 	}
 	c := cloneSignal(sig)
 	s.signals[sig.ID] = storedSignal{signal: c, expires: expires.UTC()}

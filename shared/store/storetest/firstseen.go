@@ -22,12 +22,17 @@ func firstSeenCases() []testCase {
 				want  bool
 			}{
 				{"discoverer", time.Hour, true},
-				{"discoverer", time.Hour, true},      // redelivered, same time
-				{"other", 2 * time.Hour, false},      // a later event
-				{"discoverer", time.Hour, true},      // redelivered after the other
-				{"", 3 * time.Hour, false},           // no event id
-				{"another", 30 * time.Minute, false}, // earlier, not the discoverer
-				{"discoverer", 4 * time.Hour, true},  // even at another time
+				{"discoverer", time.Hour, true},            // redelivered, same time
+				{"other", 2 * time.Hour, false},            // a later event
+				{"discoverer", time.Hour, true},            // redelivered after the other
+				{"", 3 * time.Hour, false},                 // no event id
+				{"discoverer", 4 * time.Hour, true},        // even at another time
+				{"earlier", 30 * time.Minute, true},        // an earlier event (concurrent detectors): now the first
+				{"earlier", 30 * time.Minute, true},        // and told so on redelivery
+				{"discoverer", time.Hour, false},           // no longer the first
+				{"a-same-second", 30 * time.Minute, true},  // the same second: the smaller event id is first
+				{"z-same-second", 30 * time.Minute, false}, // a larger one is not
+				{"earlier", 30 * time.Minute, false},       // nor, now, is "earlier"
 			} {
 				got, err := f.s.AddFact(f.ctx, key, fact, f.at(c.at), c.event)
 				if err != nil {
@@ -43,7 +48,7 @@ func firstSeenCases() []testCase {
 			fact := baseline.Fact{Dim: baseline.DimNetwork, Value: "203.0.113.0/24"}
 			var added atomic.Int32
 			concurrently(goroutines, func(i int) {
-				ok, err := f.s.AddFact(f.ctx, key, fact, f.at(time.Duration(i)*time.Millisecond), "")
+				ok, err := f.s.AddFact(f.ctx, key, fact, f.at(0), "")
 				if err != nil {
 					t.Errorf("AddFact: %v", err)
 				}
@@ -59,7 +64,42 @@ func firstSeenCases() []testCase {
 				Key:     key,
 				Created: f.at(0),
 				Facts: map[baseline.Dimension]map[string]baseline.Seen{
-					fact.Dim: {fact.Value: {First: f.at(0), Last: f.at((goroutines - 1) * time.Millisecond)}},
+					fact.Dim: {fact.Value: {First: f.at(0), Last: f.at(0)}},
+				},
+			}
+			checkProfile(t, f, key, want)
+		}},
+		{"events of a fact added out of order by many goroutines: the earliest is its first", func(t *testing.T, f *fixture) {
+			key := f.key("p")
+			fact := baseline.Fact{Dim: baseline.DimNetwork, Value: "198.51.100.0/24"}
+			event := func(i int) string { return fmt.Sprintf("event-%02d", i) }
+			// Latest first, as concurrent detectors may: several callers
+			// may be told they are first on the way, the earliest always.
+			concurrently(goroutines, func(i int) {
+				i = goroutines - 1 - i
+				ok, err := f.s.AddFact(f.ctx, key, fact, f.at(time.Duration(i)*time.Millisecond), event(i))
+				if err != nil {
+					t.Errorf("AddFact: %v", err)
+				}
+				if i == 0 && !ok {
+					t.Errorf("AddFact by the earliest event = false, want true")
+				}
+			})
+			// Afterwards exactly the earliest event is the fact's first.
+			for i := range goroutines {
+				ok, err := f.s.AddFact(f.ctx, key, fact, f.at(time.Duration(i)*time.Millisecond), event(i))
+				if err != nil {
+					t.Fatalf("AddFact: %v", err)
+				}
+				if ok != (i == 0) {
+					t.Errorf("AddFact by %s after the others = %v, want %v", event(i), ok, i == 0)
+				}
+			}
+			want := &baseline.Profile{
+				Key:     key,
+				Created: f.at(0),
+				Facts: map[baseline.Dimension]map[string]baseline.Seen{
+					fact.Dim: {fact.Value: {First: f.at(0), Last: f.at((goroutines - 1) * time.Millisecond), Event: event(0)}},
 				},
 			}
 			checkProfile(t, f, key, want)

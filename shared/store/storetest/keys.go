@@ -70,6 +70,31 @@ func keyCases() []testCase {
 				t.Errorf("LookupKey past the new expiry: err = %v, want ErrNotFound", err)
 			}
 		}},
+		{"an unresolved record never replaces a resolved one", func(t *testing.T, f *fixture) {
+			resolved := f.issuedKey("ASIACROSS", f.at(time.Hour))
+			unresolved := resolved
+			unresolved.Origin = identity.Origin{ARN: "arn:aws:iam::444455556666:root", Type: identity.TypeAWSAccount,
+				Name: "AIDAEXAMPLE", Account: "444455556666", Chain: []string{"arn:aws:iam::444455556666:root"}}
+			unresolved.IssuedBy = "event-target-copy"
+			check := func(want identity.IssuedKey) {
+				t.Helper()
+				got, err := f.s.LookupKey(f.ctx, resolved.AccessKeyID, f.at(0))
+				if err != nil {
+					t.Fatalf("LookupKey: %v", err)
+				}
+				if d := diff(want, got); d != "" {
+					t.Errorf("LookupKey mismatch (-want +got):\n%s", d)
+				}
+			}
+			// The target account's copy first, then the caller's: replaced.
+			mustPutKey(t, f, unresolved)
+			check(unresolved)
+			mustPutKey(t, f, resolved)
+			check(resolved)
+			// The other way round: kept.
+			mustPutKey(t, f, unresolved)
+			check(resolved)
+		}},
 		{"times in other locations keep their instant", func(t *testing.T, f *fixture) {
 			zone := time.FixedZone("UTC+5:30", 5*3600+1800)
 			k := f.issuedKey("ASIAZONE", f.at(time.Hour).In(zone))

@@ -54,7 +54,10 @@ func profileCases() []testCase {
 		{"earlier fact moves first seen and created back", func(t *testing.T, f *fixture) {
 			key := f.key("p")
 			mustAddFact(t, f, key, region, f.at(2*time.Hour), true)
-			mustAddFact(t, f, key, region, f.at(time.Hour), false)
+			// Earlier: the first now (AddFact), as when concurrent
+			// detectors record an identity's events out of order.
+			mustAddFact(t, f, key, region, f.at(time.Hour), true)
+			mustAddFact(t, f, key, region, f.at(90*time.Minute), false)
 			want := &baseline.Profile{
 				Key:     key,
 				Created: f.at(time.Hour),

@@ -37,10 +37,54 @@ func signalCases() []testCase {
 			q.Now = f.at(2 * time.Hour)
 			checkSignals(t, f, q, nil)
 		}},
+		{"an earlier signal of the same id replaces the stored one", func(t *testing.T, f *fixture) {
+			// A slot's signal (detection.SlotID) raised by two events that
+			// concurrent detectors store latest first.
+			later := f.signal("later", f.alice(), f.at(2*time.Minute))
+			earlier := f.signal("earlier", f.alice(), f.at(time.Minute))
+			earlier.ID = later.ID
+			earlier.Facts = map[string]string{"replaced": "yes"}
+			mustPutSignal(t, f, later, f.at(time.Hour), true)
+			mustPutSignal(t, f, earlier, f.at(2*time.Hour), true)
+			mustPutSignal(t, f, later, f.at(time.Hour), false)
+			mustPutSignal(t, f, earlier, f.at(2*time.Hour), false)
+			q := store.SignalQuery{Identity: f.alice().Key()}
+			checkSignals(t, f, q, []detection.Signal{earlier})
+			checkSignals(t, f, store.SignalQuery{Identity: f.alice().Key(), Since: f.at(90 * time.Second)}, nil)
+			checkSignals(t, f, store.SignalQuery{Identity: f.alice().Key(), Since: f.at(0), Until: f.at(90 * time.Second)}, []detection.Signal{earlier})
+			// Its expiry came with it.
+			q.Now = f.at(90 * time.Minute)
+			checkSignals(t, f, q, []detection.Signal{earlier})
+
+			// In the same second, the smaller event id comes first.
+			a, b := f.signal("tie-a", f.roleSession("bob"), f.at(time.Minute)), f.signal("tie-b", f.roleSession("bob"), f.at(time.Minute))
+			b.ID = a.ID
+			first, second := a, b
+			if b.EventID < a.EventID {
+				first, second = b, a
+			}
+			mustPutSignal(t, f, second, f.at(time.Hour), true)
+			mustPutSignal(t, f, first, f.at(time.Hour), true)
+			mustPutSignal(t, f, second, f.at(time.Hour), false)
+			checkSignals(t, f, store.SignalQuery{Identity: f.roleSession("bob").Key()}, []detection.Signal{first})
+		}},
+		{"concurrent PutSignal of one id keeps the earliest", func(t *testing.T, f *fixture) {
+			concurrently(goroutines, func(i int) {
+				s := f.signal(fmt.Sprintf("event-%02d", goroutines-1-i), f.alice(), f.at(time.Duration(goroutines-1-i)*time.Millisecond))
+				s.ID = f.key("slot")
+				if _, err := f.s.PutSignal(f.ctx, s, f.at(time.Hour)); err != nil {
+					t.Errorf("PutSignal: %v", err)
+				}
+			})
+			want := f.signal("event-00", f.alice(), f.at(0))
+			want.ID = f.key("slot")
+			checkSignals(t, f, store.SignalQuery{Identity: f.alice().Key()}, []detection.Signal{want})
+			checkSignals(t, f, store.SignalQuery{Identity: f.alice().Key(), Since: f.at(0)}, []detection.Signal{want})
+		}},
 		{"concurrent PutSignal of one id creates it once", func(t *testing.T, f *fixture) {
 			var created atomic.Int32
 			concurrently(goroutines, func(i int) {
-				s := f.signal("sig", f.alice(), f.at(time.Duration(i)*time.Millisecond))
+				s := f.signal("sig", f.alice(), f.at(time.Minute))
 				ok, err := f.s.PutSignal(f.ctx, s, f.at(time.Hour))
 				if err != nil {
 					t.Errorf("PutSignal: %v", err)
