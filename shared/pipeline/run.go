@@ -19,6 +19,12 @@ type EventSource interface {
 	Next() (*cloudtrail.Event, error)
 }
 
+// recycler is an EventSource that can reuse an event's memory once the
+// run is done with it, as replay.Stream can.
+type recycler interface {
+	Recycle(*cloudtrail.Event)
+}
+
 // RunResult is what a run found.
 type RunResult struct {
 	Events     int
@@ -76,6 +82,13 @@ func (p *Pipeline) Run(ctx context.Context, src EventSource, onEvent func(*cloud
 		}
 		return err
 	}
+	// Without onEvent nothing outside the pipeline sees the events, and the
+	// pipeline keeps no *Event (only strings and slices of it), so each
+	// event's memory can go back to the source for the next one.
+	var recycle func(*cloudtrail.Event)
+	if r, ok := src.(recycler); ok && onEvent == nil {
+		recycle = r.Recycle
+	}
 	var next, last time.Time
 	for {
 		if err := ctx.Err(); err != nil {
@@ -116,6 +129,9 @@ func (p *Pipeline) Run(ctx context.Context, src EventSource, onEvent func(*cloud
 			if err := onEvent(ev, obs); err != nil {
 				return res, err
 			}
+		}
+		if recycle != nil {
+			recycle(ev)
 		}
 	}
 	if !last.IsZero() {
