@@ -164,7 +164,14 @@ type hit struct {
 // window is one burst's sliding window for one identity, with the distinct
 // values counted incrementally.
 type window struct {
+	// hits[first:] are the window's hits, oldest first. Dropping moves
+	// first; the hits move back to the front of the array once the
+	// dropped ones are the larger part, so that appending reuses the
+	// array instead of growing a new one every time a window slides past
+	// its end (re-slicing from the front did that: 2 % of the bytes a
+	// replay allocated).
 	hits     []hit
+	first    int
 	counts   map[string]int
 	services map[string]int
 	regions  map[string]int
@@ -217,6 +224,9 @@ func (w *window) add(h hit) {
 	w.regions[h.region]++
 }
 
+// live returns the window's hits, oldest first.
+func (w *window) live() []hit { return w.hits[w.first:] }
+
 // drop forgets the oldest n hits.
 func (w *window) drop(n int) {
 	dec := func(m map[string]int, k string) {
@@ -224,7 +234,7 @@ func (w *window) drop(n int) {
 			delete(m, k)
 		}
 	}
-	for _, h := range w.hits[:n] {
+	for _, h := range w.live()[:n] {
 		if h.one {
 			dec(w.counts, h.value)
 		}
@@ -234,7 +244,12 @@ func (w *window) drop(n int) {
 		dec(w.services, h.service)
 		dec(w.regions, h.region)
 	}
-	w.hits = w.hits[n:]
+	w.first += n
+	if live := len(w.hits) - w.first; live <= w.first {
+		copy(w.hits, w.hits[w.first:])
+		clear(w.hits[live:])
+		w.hits, w.first = w.hits[:live], 0
+	}
 }
 
 // Observe counts the event and returns the burst signals it completes.
@@ -286,17 +301,18 @@ func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) [
 		// The services and regions of the window are facts of the signal;
 		// they are counted like the distinct values.
 		w.add(h)
+		hits := w.live()
 		cut := 0
-		for cut < len(w.hits) && w.hits[cut].t.Before(ev.EventTime.Add(-b.Window)) {
+		for cut < len(hits) && hits[cut].t.Before(ev.EventTime.Add(-b.Window)) {
 			cut++
 		}
-		if keep := 4 * max(b.MinEvents, b.MinDistinct, 16); len(w.hits)-cut > keep {
-			cut = len(w.hits) - keep
+		if keep := 4 * max(b.MinEvents, b.MinDistinct, 16); len(hits)-cut > keep {
+			cut = len(hits) - keep
 		}
 		if cut > 0 {
 			w.drop(cut)
 		}
-		if ev.EventTime.Before(w.cooling) || len(w.hits) < b.MinEvents || len(w.counts) < b.MinDistinct {
+		if ev.EventTime.Before(w.cooling) || len(w.live()) < b.MinEvents || len(w.counts) < b.MinDistinct {
 			continue
 		}
 		w.cooling = ev.EventTime.Add(b.Window)
@@ -305,7 +321,7 @@ func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) [
 		if s.Facts == nil {
 			s.Facts = map[string]string{}
 		}
-		s.Facts["events"] = strconv.Itoa(len(w.hits))
+		s.Facts["events"] = strconv.Itoa(len(w.live()))
 		s.Facts["window"] = b.Window.String()
 		s.Facts["services"] = joinKeys(w.services, 12)
 		s.Facts["regions"] = joinKeys(w.regions, 20)

@@ -97,7 +97,7 @@ type Stream struct {
 	active  sourceHeap
 	// The reordering window: events that arrive in order wait in a FIFO,
 	// the others in a heap; the next event is the earlier of their heads.
-	inorder []pendingEvent
+	inorder fifo
 	reorder eventHeap
 	maxSeen time.Time
 	last    time.Time
@@ -305,8 +305,14 @@ func (s *Stream) newEvent() *cloudtrail.Event {
 	return ev
 }
 
-// maxFree bounds the events kept for reuse.
-const maxFree = 64
+// The events kept for reuse: at most maxFree, since the reordering window
+// drains and fills again with the density of the input (thousands of
+// events in a busy quarter of an hour). Beyond the first keepDirty they are
+// cleared, so that a long free list keeps no strings of old events alive.
+const (
+	maxFree   = 1 << 14
+	keepDirty = 64
+)
 
 // Recycle hands back an event that Next returned, once the caller no longer
 // uses it: the stream may decode a later event into the same memory. The
@@ -317,9 +323,13 @@ const maxFree = 64
 // recycles each event once processed allocates no events in steady state
 // (they were more than a quarter of the bytes a replay allocated).
 func (s *Stream) Recycle(ev *cloudtrail.Event) {
-	if ev != nil && len(s.free) < maxFree {
-		s.free = append(s.free, ev)
+	if ev == nil || len(s.free) >= maxFree {
+		return
 	}
+	if len(s.free) >= keepDirty {
+		*ev = cloudtrail.Event{}
+	}
+	s.free = append(s.free, ev)
 }
 
 func (src *source) close() {
@@ -410,9 +420,9 @@ func (s *Stream) Next() (*cloudtrail.Event, error) {
 // (an issuing event tied with the FIFO's tail goes to the heap, which puts
 // it first within its second), otherwise to the heap.
 func (s *Stream) push(e pendingEvent) {
-	if n := len(s.inorder); n == 0 || e.EventTime.After(s.inorder[n-1].EventTime) ||
-		e.EventTime.Equal(s.inorder[n-1].EventTime) && !e.issues {
-		s.inorder = append(s.inorder, e)
+	if n := s.inorder.len(); n == 0 || e.EventTime.After(s.inorder.last().EventTime) ||
+		e.EventTime.Equal(s.inorder.last().EventTime) && !e.issues {
+		s.inorder.push(e)
 		return
 	}
 	heap.Push(&s.reorder, e)
@@ -421,28 +431,55 @@ func (s *Stream) push(e pendingEvent) {
 // head returns the earliest event of the window.
 func (s *Stream) head() (pendingEvent, bool) {
 	switch {
-	case len(s.inorder) == 0 && len(s.reorder) == 0:
+	case s.inorder.len() == 0 && len(s.reorder) == 0:
 		return pendingEvent{}, false
 	case len(s.reorder) == 0:
-		return s.inorder[0], true
-	case len(s.inorder) == 0 || earlier(s.reorder[0], s.inorder[0]):
+		return *s.inorder.first(), true
+	case s.inorder.len() == 0 || earlier(s.reorder[0], *s.inorder.first()):
 		return s.reorder[0], true
 	}
-	return s.inorder[0], true
+	return *s.inorder.first(), true
 }
 
 // pop removes and returns the earliest event of the window.
 func (s *Stream) pop() *cloudtrail.Event {
-	if len(s.inorder) > 0 && (len(s.reorder) == 0 || !earlier(s.reorder[0], s.inorder[0])) {
-		e := s.inorder[0]
-		s.inorder[0] = pendingEvent{}
-		s.inorder = s.inorder[1:]
-		if len(s.inorder) == 0 {
-			s.inorder = s.inorder[:0:0]
-		}
-		return e.Event
+	if s.inorder.len() > 0 && (len(s.reorder) == 0 || !earlier(s.reorder[0], *s.inorder.first())) {
+		return s.inorder.pop().Event
 	}
 	return heap.Pop(&s.reorder).(pendingEvent).Event
+}
+
+// fifo is a queue of events in one array: popping moves its start, and
+// pushing onto a full array first moves the waiting events back to the
+// front when they fill at most half of it. (A slice popped from the front
+// and appended to at the back, as it was, needs a new array every time it
+// fills up: 4 % of the bytes a replay allocated.)
+type fifo struct {
+	buf   []pendingEvent
+	start int // buf[start:] are waiting
+}
+
+func (q *fifo) len() int             { return len(q.buf) - q.start }
+func (q *fifo) first() *pendingEvent { return &q.buf[q.start] }
+func (q *fifo) last() *pendingEvent  { return &q.buf[len(q.buf)-1] }
+
+func (q *fifo) push(e pendingEvent) {
+	if len(q.buf) == cap(q.buf) && q.start > 0 && 2*q.len() <= cap(q.buf) {
+		n := copy(q.buf, q.buf[q.start:])
+		clear(q.buf[n:])
+		q.buf, q.start = q.buf[:n], 0
+	}
+	q.buf = append(q.buf, e)
+}
+
+func (q *fifo) pop() pendingEvent {
+	e := q.buf[q.start]
+	q.buf[q.start] = pendingEvent{}
+	q.start++
+	if q.start == len(q.buf) {
+		q.buf, q.start = q.buf[:0], 0
+	}
+	return e
 }
 
 // issuesCredentials reports whether ev is a successful STS call that
