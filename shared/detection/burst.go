@@ -2,6 +2,7 @@ package detection
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -147,6 +148,12 @@ type BurstDetector struct {
 	cat    *Catalogue // for Cond evaluation
 	state  map[string]*identityWindows
 	limit  int
+	// sameSelect[i] is an earlier burst with the same selector as burst i,
+	// or -1; selected holds each burst's selection of the current event.
+	// Bursts over the same events (the two reconnaissance bursts, with
+	// their regular expressions on the user agent) select once.
+	sameSelect []int
+	selected   []bool
 }
 
 type hit struct {
@@ -209,7 +216,12 @@ func NewBurstDetector(bursts []Burst, preds map[string]Predicate, maxIdentities 
 	if maxIdentities <= 0 {
 		maxIdentities = 100000
 	}
-	return &BurstDetector{bursts: bursts, cat: cat, state: map[string]*identityWindows{}, limit: maxIdentities}, nil
+	same := make([]int, len(bursts))
+	for i := range bursts {
+		same[i] = slices.IndexFunc(bursts[:i], func(b Burst) bool { return reflect.DeepEqual(b.Select, bursts[i].Select) })
+	}
+	return &BurstDetector{bursts: bursts, cat: cat, state: map[string]*identityWindows{}, limit: maxIdentities,
+		sameSelect: same, selected: make([]bool, len(bursts))}, nil
 }
 
 func (w *window) add(h hit) {
@@ -263,7 +275,12 @@ func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) [
 	var iw *identityWindows
 	for i := range d.bursts {
 		b := &d.bursts[i]
-		if !d.selects(i, ev, at) {
+		if j := d.sameSelect[i]; j >= 0 {
+			d.selected[i] = d.selected[j]
+		} else {
+			d.selected[i] = d.selects(i, ev, at)
+		}
+		if !d.selected[i] {
 			continue
 		}
 		if iw == nil {
