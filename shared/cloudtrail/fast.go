@@ -63,17 +63,42 @@ func fastDecode(data []byte, limit int) (ev Event, n int, ok bool) {
 		raws = append(raws, rec[r.start:r.end]...)
 		*r.dst = raws[k:len(raws):len(raws)]
 	}
-	sharedStrings.lock()
+	// The ids share one copy: one allocation instead of two or three.
+	idsLen := 0
 	for _, s := range p.strs[:p.nstr] {
+		if s.mode == strUnique {
+			idsLen += s.end - s.start
+		}
+	}
+	var ids string
+	if idsLen > 0 {
+		var sb strings.Builder
+		sb.Grow(idsLen)
+		for _, s := range p.strs[:p.nstr] {
+			if s.mode == strUnique {
+				sb.Write(rec[s.start:s.end])
+			}
+		}
+		ids = sb.String()
+	}
+	sharedStrings.lock()
+	for k, s := range p.strs[:p.nstr] {
 		b := rec[s.start:s.end]
 		switch {
 		case len(b) == 0:
 		case s.mode == strTransient:
 			*s.dst = unsafe.String(&b[0], len(b))
 		case s.mode == strUnique:
-			*s.dst = string(b)
+			*s.dst, ids = ids[:len(b)], ids[len(b):]
+		case p.prev[k] == string(b):
+			// The same string as the previous record's k-th: records of a
+			// file mostly share their caller, agent, region and so on, and
+			// comparing with it costs less than the table's hash and its
+			// slot, likely out of the processor's cache.
+			*s.dst = p.prev[k]
 		default:
 			*s.dst = sharedStrings.get(b)
+			p.prev[k] = *s.dst
 		}
 	}
 	sharedStrings.unlock()
@@ -179,6 +204,9 @@ type fastParser struct {
 	i    int
 	strs [64]pendingString
 	nstr int
+	// prev holds the shared strings of the previous record the parser
+	// decoded, by their place in strs (kept between records).
+	prev [64]string
 	raws [8]pendingRaw
 	nraw int
 	// res holds the resources list (hasResources is set when the record
