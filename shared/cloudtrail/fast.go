@@ -167,6 +167,7 @@ func (p *fastParser) release() {
 	p.nres, p.hasResources = 0, false
 	p.identity = UserIdentity{}
 	p.w = wireRecord{}
+	p.parts = nil
 	fastParsers.Put(p)
 }
 
@@ -218,6 +219,8 @@ type fastParser struct {
 	identity UserIdentity
 	// w is the record being decoded.
 	w wireRecord
+	// parts are the record's, once needed (see part).
+	parts *recordParts
 }
 
 // Fields of wireRecord, as bits, to refuse duplicate keys.
@@ -361,23 +364,38 @@ func (p *fastParser) raw(dst *json.RawMessage) bool {
 	return true
 }
 
-// boolPtr reads true or false.
-func (p *fastParser) boolPtr(dst **bool) bool {
+// boolPtr reads true or false into v and points dst to it.
+func (p *fastParser) boolPtr(dst **bool, v *bool) bool {
 	p.ws()
 	d := p.data[p.i:]
 	switch {
 	case len(d) >= 4 && string(d[:4]) == "true":
 		p.i += 4
-		v := true
-		*dst = &v
+		*v = true
 	case len(d) >= 5 && string(d[:5]) == "false":
 		p.i += 5
-		v := false
-		*dst = &v
+		*v = false
 	default:
 		return false
 	}
+	*dst = v
 	return p.literalEnds()
+}
+
+// recordParts are the flags an event points to, allocated together: one
+// allocation per record instead of two. (The session context, in fewer
+// records and larger, stays on its own.)
+type recordParts struct {
+	readOnly        bool
+	managementEvent bool
+}
+
+// part returns the record's parts, allocating them on first use.
+func (p *fastParser) part() *recordParts {
+	if p.parts == nil {
+		p.parts = new(recordParts)
+	}
+	return p.parts
 }
 
 // literalEnds checks that a literal or number is not followed by more
@@ -493,9 +511,9 @@ func (p *fastParser) record(w *wireRecord) bool {
 		case "requestID":
 			return once(&seen, fRequestID) && p.strAs(&w.RequestID, strUnique)
 		case "readOnly":
-			return once(&seen, fReadOnly) && p.boolPtr(&w.ReadOnly)
+			return once(&seen, fReadOnly) && p.boolPtr(&w.ReadOnly, &p.part().readOnly)
 		case "managementEvent":
-			return once(&seen, fManagementEvent) && p.boolPtr(&w.ManagementEvent)
+			return once(&seen, fManagementEvent) && p.boolPtr(&w.ManagementEvent, &p.part().managementEvent)
 		case "recipientAccountId":
 			return once(&seen, fRecipientAccountID) && p.str(&w.RecipientAccountID)
 		case "sharedEventID":
