@@ -315,7 +315,8 @@ const (
 )
 
 // Recycle hands back an event that Next returned, once the caller no longer
-// uses it: the stream may decode a later event into the same memory. The
+// uses it, and at most once: the stream may decode a later event into the
+// same memory. The
 // caller may keep the event's strings, slices and pointer fields (each is
 // its own allocation, never overwritten), but not the *Event itself nor a
 // pointer into it (such as &ev.UserIdentity). Recycling is optional: an
