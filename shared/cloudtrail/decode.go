@@ -205,9 +205,7 @@ func finish(w *wireRecord, raw []byte, be backend) (Event, error) {
 	}
 	resources := w.resources
 	if !w.resourcesDone && len(w.Resources) > 0 && !isNull(w.Resources) {
-		if err := be.unmarshal(w.Resources, &resources); err != nil {
-			resources = lenientResources(w.Resources)
-		}
+		resources = decodeResources(be, w.Resources, resources)
 	}
 	id := w.EventID
 	if id == "" {
@@ -241,6 +239,17 @@ func finish(w *wireRecord, raw []byte, be backend) (Event, error) {
 		Resources:                    resources,
 		SessionCredentialFromConsole: w.SessionCredentialFromConsole,
 	}, nil
+}
+
+// decodeResources decodes a record's resources into rs. It is a function
+// of its own because the library's pointer to rs moves rs to the heap:
+// inline in finish, that cost an allocation for every event, resources or
+// not.
+func decodeResources(be backend, raw json.RawMessage, rs []Resource) []Resource {
+	if err := be.unmarshal(raw, &rs); err != nil {
+		return lenientResources(raw)
+	}
+	return rs
 }
 
 // supportedVersion accepts a missing eventVersion and major version 1.

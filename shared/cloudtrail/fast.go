@@ -63,17 +63,42 @@ func fastDecode(data []byte, limit int) (ev Event, n int, ok bool) {
 		raws = append(raws, rec[r.start:r.end]...)
 		*r.dst = raws[k:len(raws):len(raws)]
 	}
-	sharedStrings.lock()
+	// The ids share one copy: one allocation instead of two or three.
+	idsLen := 0
 	for _, s := range p.strs[:p.nstr] {
+		if s.mode == strUnique {
+			idsLen += s.end - s.start
+		}
+	}
+	var ids string
+	if idsLen > 0 {
+		var sb strings.Builder
+		sb.Grow(idsLen)
+		for _, s := range p.strs[:p.nstr] {
+			if s.mode == strUnique {
+				sb.Write(rec[s.start:s.end])
+			}
+		}
+		ids = sb.String()
+	}
+	sharedStrings.lock()
+	for k, s := range p.strs[:p.nstr] {
 		b := rec[s.start:s.end]
 		switch {
 		case len(b) == 0:
 		case s.mode == strTransient:
 			*s.dst = unsafe.String(&b[0], len(b))
 		case s.mode == strUnique:
-			*s.dst = string(b)
+			*s.dst, ids = ids[:len(b)], ids[len(b):]
+		case p.prev[k] == string(b):
+			// The same string as the previous record's k-th: records of a
+			// file mostly share their caller, agent, region and so on, and
+			// comparing with it costs less than the table's hash and its
+			// slot, likely out of the processor's cache.
+			*s.dst = p.prev[k]
 		default:
 			*s.dst = sharedStrings.get(b)
+			p.prev[k] = *s.dst
 		}
 	}
 	sharedStrings.unlock()
@@ -142,6 +167,7 @@ func (p *fastParser) release() {
 	p.nres, p.hasResources = 0, false
 	p.identity = UserIdentity{}
 	p.w = wireRecord{}
+	p.parts = nil
 	fastParsers.Put(p)
 }
 
@@ -179,6 +205,9 @@ type fastParser struct {
 	i    int
 	strs [64]pendingString
 	nstr int
+	// prev holds the shared strings of the previous record the parser
+	// decoded, by their place in strs (kept between records).
+	prev [64]string
 	raws [8]pendingRaw
 	nraw int
 	// res holds the resources list (hasResources is set when the record
@@ -190,6 +219,8 @@ type fastParser struct {
 	identity UserIdentity
 	// w is the record being decoded.
 	w wireRecord
+	// parts are the record's, once needed (see part).
+	parts *recordParts
 }
 
 // Fields of wireRecord, as bits, to refuse duplicate keys.
@@ -333,23 +364,38 @@ func (p *fastParser) raw(dst *json.RawMessage) bool {
 	return true
 }
 
-// boolPtr reads true or false.
-func (p *fastParser) boolPtr(dst **bool) bool {
+// boolPtr reads true or false into v and points dst to it.
+func (p *fastParser) boolPtr(dst **bool, v *bool) bool {
 	p.ws()
 	d := p.data[p.i:]
 	switch {
 	case len(d) >= 4 && string(d[:4]) == "true":
 		p.i += 4
-		v := true
-		*dst = &v
+		*v = true
 	case len(d) >= 5 && string(d[:5]) == "false":
 		p.i += 5
-		v := false
-		*dst = &v
+		*v = false
 	default:
 		return false
 	}
+	*dst = v
 	return p.literalEnds()
+}
+
+// recordParts are the flags an event points to, allocated together: one
+// allocation per record instead of two. (The session context, in fewer
+// records and larger, stays on its own.)
+type recordParts struct {
+	readOnly        bool
+	managementEvent bool
+}
+
+// part returns the record's parts, allocating them on first use.
+func (p *fastParser) part() *recordParts {
+	if p.parts == nil {
+		p.parts = new(recordParts)
+	}
+	return p.parts
 }
 
 // literalEnds checks that a literal or number is not followed by more
@@ -465,9 +511,9 @@ func (p *fastParser) record(w *wireRecord) bool {
 		case "requestID":
 			return once(&seen, fRequestID) && p.strAs(&w.RequestID, strUnique)
 		case "readOnly":
-			return once(&seen, fReadOnly) && p.boolPtr(&w.ReadOnly)
+			return once(&seen, fReadOnly) && p.boolPtr(&w.ReadOnly, &p.part().readOnly)
 		case "managementEvent":
-			return once(&seen, fManagementEvent) && p.boolPtr(&w.ManagementEvent)
+			return once(&seen, fManagementEvent) && p.boolPtr(&w.ManagementEvent, &p.part().managementEvent)
 		case "recipientAccountId":
 			return once(&seen, fRecipientAccountID) && p.str(&w.RecipientAccountID)
 		case "sharedEventID":

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // readBufSize is the size of the Reader's input buffer.
@@ -45,6 +46,7 @@ type Reader struct {
 	be        backend
 	src       io.Reader
 	br        *bufio.Reader
+	zbr       *bufio.Reader // the compressed input under a gzip stream
 	gzipped   bool
 	started   bool
 	done      bool  // Next returns io.EOF from now on
@@ -93,6 +95,7 @@ func (r *Reader) Next() (Event, error) {
 			if err != nil {
 				if err == io.EOF {
 					r.done = true
+					r.release()
 					return Event{}, io.EOF
 				}
 				return r.fail(r.readErr(err, false))
@@ -154,7 +157,7 @@ func (r *Reader) start() error {
 	if r.src == nil {
 		r.src = bytes.NewReader(nil)
 	}
-	r.br = bufio.NewReaderSize(r.src, readBufSize)
+	r.br = newBuffered(r.src)
 	magic, _ := r.br.Peek(2)
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		r.gzipped = true
@@ -162,7 +165,8 @@ func (r *Reader) start() error {
 		if err != nil {
 			return r.readErr(err, true)
 		}
-		r.br = bufio.NewReaderSize(zr, readBufSize)
+		r.zbr = r.br
+		r.br = newBuffered(zr)
 	}
 	if bom, _ := r.br.Peek(3); len(bom) == 3 && bom[0] == 0xef && bom[1] == 0xbb && bom[2] == 0xbf {
 		r.discard(3)
@@ -174,7 +178,43 @@ func (r *Reader) start() error {
 func (r *Reader) fail(err error) (Event, error) {
 	r.done = true
 	r.err = err
+	r.release()
 	return Event{}, err
+}
+
+// buffers holds input buffers between Readers. A replay opens every file
+// twice (once for its first event, to order the files, then to read it),
+// and a buffer allocated per opening was 6 % of the bytes a replay
+// allocated. Events never point into the buffer (see fast.go), so handing
+// it to the next Reader changes nothing for the events already returned.
+var buffers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBufSize) }}
+
+// newBuffered returns a pooled buffered reader over src.
+func newBuffered(src io.Reader) *bufio.Reader {
+	br := buffers.Get().(*bufio.Reader)
+	br.Reset(src)
+	return br
+}
+
+// Release ends reading and hands the Reader's buffers to later Readers;
+// Next returns io.EOF from then on. A Reader releases them by itself once
+// Next has returned io.EOF or an error matching ErrFileCorrupt: Release is
+// for a caller that stops before the end. It does not close the
+// underlying reader. Events already returned are unaffected.
+func (r *Reader) Release() {
+	r.done = true
+	r.release()
+}
+
+// release returns the buffers to the pool, once.
+func (r *Reader) release() {
+	for _, br := range []*bufio.Reader{r.br, r.zbr} {
+		if br != nil {
+			br.Reset(nil) // drop the source
+			buffers.Put(br)
+		}
+	}
+	r.br, r.zbr = nil, nil
 }
 
 // limit returns the element size limit in force.

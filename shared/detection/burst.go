@@ -2,6 +2,7 @@ package detection
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -147,6 +148,12 @@ type BurstDetector struct {
 	cat    *Catalogue // for Cond evaluation
 	state  map[string]*identityWindows
 	limit  int
+	// sameSelect[i] is an earlier burst with the same selector as burst i,
+	// or -1; selected holds each burst's selection of the current event.
+	// Bursts over the same events (the two reconnaissance bursts, with
+	// their regular expressions on the user agent) select once.
+	sameSelect []int
+	selected   []bool
 }
 
 type hit struct {
@@ -165,7 +172,14 @@ type hit struct {
 // window is one burst's sliding window for one identity, with the distinct
 // values counted incrementally.
 type window struct {
+	// hits[first:] are the window's hits, oldest first. Dropping moves
+	// first; the hits move back to the front of the array once the
+	// dropped ones are the larger part, so that appending reuses the
+	// array instead of growing a new one every time a window slides past
+	// its end (re-slicing from the front did that: 2 % of the bytes a
+	// replay allocated).
 	hits     []hit
+	first    int
 	counts   map[string]int
 	services map[string]int
 	regions  map[string]int
@@ -203,7 +217,12 @@ func NewBurstDetector(bursts []Burst, preds map[string]Predicate, maxIdentities 
 	if maxIdentities <= 0 {
 		maxIdentities = 100000
 	}
-	return &BurstDetector{bursts: bursts, cat: cat, state: map[string]*identityWindows{}, limit: maxIdentities}, nil
+	same := make([]int, len(bursts))
+	for i := range bursts {
+		same[i] = slices.IndexFunc(bursts[:i], func(b Burst) bool { return reflect.DeepEqual(b.Select, bursts[i].Select) })
+	}
+	return &BurstDetector{bursts: bursts, cat: cat, state: map[string]*identityWindows{}, limit: maxIdentities,
+		sameSelect: same, selected: make([]bool, len(bursts))}, nil
 }
 
 func (w *window) add(h hit) {
@@ -224,13 +243,16 @@ func (w *window) has(ev *cloudtrail.Event) bool {
 	if ev.EventID == "" {
 		return false
 	}
-	for i := range w.hits {
-		if w.hits[i].t.Equal(ev.EventTime) && w.hits[i].id == ev.EventID {
+	for _, h := range w.live() {
+		if h.t.Equal(ev.EventTime) && h.id == ev.EventID {
 			return true
 		}
 	}
 	return false
 }
+
+// live returns the window's hits, oldest first.
+func (w *window) live() []hit { return w.hits[w.first:] }
 
 // drop forgets the oldest n hits.
 func (w *window) drop(n int) {
@@ -239,7 +261,7 @@ func (w *window) drop(n int) {
 			delete(m, k)
 		}
 	}
-	for _, h := range w.hits[:n] {
+	for _, h := range w.live()[:n] {
 		if h.one {
 			dec(w.counts, h.value)
 		}
@@ -249,7 +271,12 @@ func (w *window) drop(n int) {
 		dec(w.services, h.service)
 		dec(w.regions, h.region)
 	}
-	w.hits = w.hits[n:]
+	w.first += n
+	if live := len(w.hits) - w.first; live <= w.first {
+		copy(w.hits, w.hits[w.first:])
+		clear(w.hits[live:])
+		w.hits, w.first = w.hits[:live], 0
+	}
 }
 
 // Observe counts the event and returns the burst signals it completes.
@@ -263,7 +290,12 @@ func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) [
 	var iw *identityWindows
 	for i := range d.bursts {
 		b := &d.bursts[i]
-		if !d.selects(i, ev, at) {
+		if j := d.sameSelect[i]; j >= 0 {
+			d.selected[i] = d.selected[j]
+		} else {
+			d.selected[i] = d.selects(i, ev, at)
+		}
+		if !d.selected[i] {
 			continue
 		}
 		if iw == nil {
@@ -305,17 +337,18 @@ func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) [
 		// The services and regions of the window are facts of the signal;
 		// they are counted like the distinct values.
 		w.add(h)
+		hits := w.live()
 		cut := 0
-		for cut < len(w.hits) && w.hits[cut].t.Before(ev.EventTime.Add(-b.Window)) {
+		for cut < len(hits) && hits[cut].t.Before(ev.EventTime.Add(-b.Window)) {
 			cut++
 		}
-		if keep := 4 * max(b.MinEvents, b.MinDistinct, 16); len(w.hits)-cut > keep {
-			cut = len(w.hits) - keep
+		if keep := 4 * max(b.MinEvents, b.MinDistinct, 16); len(hits)-cut > keep {
+			cut = len(hits) - keep
 		}
 		if cut > 0 {
 			w.drop(cut)
 		}
-		if ev.EventTime.Before(w.cooling) || len(w.hits) < b.MinEvents || len(w.counts) < b.MinDistinct {
+		if ev.EventTime.Before(w.cooling) || len(w.live()) < b.MinEvents || len(w.counts) < b.MinDistinct {
 			continue
 		}
 		w.cooling = ev.EventTime.Add(b.Window)
@@ -324,7 +357,7 @@ func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) [
 		if s.Facts == nil {
 			s.Facts = map[string]string{}
 		}
-		s.Facts["events"] = strconv.Itoa(len(w.hits))
+		s.Facts["events"] = strconv.Itoa(len(w.live()))
 		s.Facts["window"] = b.Window.String()
 		s.Facts["services"] = joinKeys(w.services, 12)
 		s.Facts["regions"] = joinKeys(w.regions, 20)

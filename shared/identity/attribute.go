@@ -92,38 +92,48 @@ func (a *Attributor) Attribute(ctx context.Context, ev *cloudtrail.Event) (Attri
 	if err != nil {
 		return at, err
 	}
-	if k, ok := issuedKey(ev, at); ok {
-		if at.ByService && k.Origin.Resolved && k.Origin.Type == TypeAssumedRole && len(k.Origin.Chain) == 1 {
-			if err := a.rememberService(ctx, k); err != nil {
-				return at, err
-			}
-			at.Issued = &k
-			return at, nil
-		}
-		if k.Origin.Type == TypeIdentityCenterUser && at.Origin.Type == TypeSAMLUser {
-			// Identity Center signing its user in: the sign-in is the
-			// user's too.
-			at.Origin = k.Origin
-			at.Origin.Chain = k.Origin.Chain[:1]
-		}
-		// A cross-account AssumeRole is delivered to both accounts with
-		// the same key; the target account sees the caller only as
-		// another account. Never let that unresolved copy replace what the
-		// caller's account told us.
-		prev, seen, err := a.lookup(ctx, k.AccessKeyID, ev.EventTime)
-		if err != nil {
+	k, ok := issuedKey(ev, at)
+	if !ok {
+		return at, nil
+	}
+	return a.issued(ctx, ev, at, k)
+}
+
+// issued records the credentials ev issued and returns the attribution
+// with them. It is a function of its own because Attribution.Issued points
+// to k: k then lives on the heap, and in Attribute it was allocated for
+// every event (a third of the attributor's bytes), issuing or not.
+func (a *Attributor) issued(ctx context.Context, ev *cloudtrail.Event, at Attribution, k IssuedKey) (Attribution, error) {
+	if at.ByService && k.Origin.Resolved && k.Origin.Type == TypeAssumedRole && len(k.Origin.Chain) == 1 {
+		if err := a.rememberService(ctx, k); err != nil {
 			return at, err
 		}
-		if !seen || k.Origin.Resolved || !prev.Origin.Resolved {
-			if err := a.ledger.Remember(ctx, k); err != nil {
-				return at, fmt.Errorf("remember issued key: %w", err)
-			}
-			a.remember(k)
-		} else {
-			k = prev
-		}
 		at.Issued = &k
+		return at, nil
 	}
+	if k.Origin.Type == TypeIdentityCenterUser && at.Origin.Type == TypeSAMLUser {
+		// Identity Center signing its user in: the sign-in is the
+		// user's too.
+		at.Origin = k.Origin
+		at.Origin.Chain = k.Origin.Chain[:1]
+	}
+	// A cross-account AssumeRole is delivered to both accounts with
+	// the same key; the target account sees the caller only as
+	// another account. Never let that unresolved copy replace what the
+	// caller's account told us.
+	prev, seen, err := a.lookup(ctx, k.AccessKeyID, ev.EventTime)
+	if err != nil {
+		return at, err
+	}
+	if !seen || k.Origin.Resolved || !prev.Origin.Resolved {
+		if err := a.ledger.Remember(ctx, k); err != nil {
+			return at, fmt.Errorf("remember issued key: %w", err)
+		}
+		a.remember(k)
+	} else {
+		k = prev
+	}
+	at.Issued = &k
 	return at, nil
 }
 

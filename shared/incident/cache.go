@@ -85,6 +85,28 @@ type cachedIdentity struct {
 	incidentsLoaded bool
 	// lastUsed is the end of the last window read, for eviction.
 	lastUsed time.Time
+	// gen counts the changes to signals and incidents. settled records a
+	// run that changed nothing: at generation gen, over the window of n
+	// signals starting with the one of id first. A run over the same
+	// window at the same generation reads exactly the same signals and
+	// incidents, so it changes nothing either and is skipped: an identity
+	// is correlated every minute for the lateness margin (15 minutes)
+	// after each of its signals, mostly over the same window.
+	gen     uint64
+	settled settledRun
+}
+
+// settledRun is a run of the correlator that changed nothing.
+type settledRun struct {
+	ok    bool
+	gen   uint64
+	first string
+	n     int
+}
+
+// window names the run over signals at the current generation.
+func (id *cachedIdentity) window(signals []detection.Signal) settledRun {
+	return settledRun{ok: true, gen: id.gen, first: signals[0].ID, n: len(signals)}
 }
 
 // recentSince returns the cached index from since on, or false when the
@@ -126,6 +148,7 @@ func (c *cache) add(s detection.Signal) {
 	}
 	if id := c.identities[key]; id != nil && id.signalsLoaded && !s.Time.Before(id.signalsFrom) {
 		id.signals = insertSorted(id.signals, s, compareSignals)
+		id.gen++
 	}
 }
 
@@ -166,12 +189,14 @@ func (id *cachedIdentity) trimSignals(since time.Time) {
 	if i > 0 && i >= len(id.signals)/2 {
 		id.signals = slices.Delete(id.signals, 0, i)
 		id.signalsFrom = since
+		id.gen++
 	}
 }
 
 // putIncident records a written incident: it replaces the version the
 // cache had or joins the list in its place.
 func (id *cachedIdentity) putIncident(inc Incident) {
+	id.gen++
 	if !id.incidentsLoaded {
 		return
 	}

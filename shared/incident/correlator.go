@@ -206,6 +206,7 @@ func (c *Correlator) signalsOf(ctx context.Context, key string, since, until tim
 			return nil, err
 		}
 		id.signals, id.signalsFrom, id.signalsLoaded = all, since, true
+		id.gen++
 	}
 	id.trimSignals(since)
 	id.lastUsed = until
@@ -225,10 +226,15 @@ func (c *Correlator) openIncidents(ctx context.Context, key string, since time.T
 			return nil, err
 		}
 		id.incidents, id.incidentsFrom, id.incidentsLoaded = all, since, true
+		id.gen++
 	}
 	// Incidents last seen before since are closed to this query and, since
 	// moves forward, to the next ones: drop them.
+	n := len(id.incidents)
 	id.incidents = slices.DeleteFunc(id.incidents, func(inc Incident) bool { return inc.LastSeen.Before(since) })
+	if len(id.incidents) != n {
+		id.gen++
+	}
 	id.incidentsFrom = since
 	return slices.Clone(id.incidents), nil
 }
@@ -251,6 +257,13 @@ func (c *Correlator) correlateOnce(ctx context.Context, key string, now time.Tim
 	}
 	if len(signals) == 0 {
 		return nil, nil
+	}
+	var cached *cachedIdentity
+	if c.cache != nil {
+		cached = c.cache.identity(key)
+		if cached.settled == cached.window(signals) {
+			return nil, nil
+		}
 	}
 	// Incidents that may still be open for these signals: an incident stays
 	// open while its signals keep coming within the quiet period.
@@ -295,6 +308,14 @@ func (c *Correlator) correlateOnce(ctx context.Context, key string, now time.Tim
 		c.log.LogAttrs(ctx, slog.LevelInfo, "incident", slog.String("id", inc.ID), slog.String("policy", inc.Policy),
 			slog.String("severity", inc.Severity.String()), slog.String("identity", inc.Identity.Origin), slog.Int("version", inc.Version))
 		changed = append(changed, inc)
+	}
+	if cached != nil {
+		// Recorded after the run: its own reads may have dropped closed
+		// incidents (a change of generation).
+		cached.settled = settledRun{}
+		if len(changed) == 0 {
+			cached.settled = cached.window(signals)
+		}
 	}
 	return changed, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/trailhound/trailhound/shared/cloudtrail"
+	"github.com/trailhound/trailhound/shared/identity"
 	"github.com/trailhound/trailhound/shared/incident"
 )
 
@@ -17,6 +18,12 @@ import (
 // replay.Stream does.
 type EventSource interface {
 	Next() (*cloudtrail.Event, error)
+}
+
+// recycler is an EventSource that can reuse an event's memory once the
+// run is done with it, as replay.Stream can.
+type recycler interface {
+	Recycle(*cloudtrail.Event)
 }
 
 // RunResult is what a run found.
@@ -76,7 +83,16 @@ func (p *Pipeline) Run(ctx context.Context, src EventSource, onEvent func(*cloud
 		}
 		return err
 	}
-	var next, last time.Time
+	// Without onEvent nothing outside the pipeline sees the events, and the
+	// pipeline keeps no *Event (only strings and slices of it), so each
+	// event's memory can go back to the source for the next one.
+	var recycle func(*cloudtrail.Event)
+	if r, ok := src.(recycler); ok && onEvent == nil {
+		recycle = r.Recycle
+	}
+	var next, lastTime time.Time
+	var last identity.Origin
+	var lastKey string
 	for {
 		if err := ctx.Err(); err != nil {
 			return res, err
@@ -96,7 +112,7 @@ func (p *Pipeline) Run(ctx context.Context, src EventSource, onEvent func(*cloud
 		if next.IsZero() || !ev.EventTime.Before(next) {
 			next = ev.EventTime.Add(CorrelateEvery)
 		}
-		last = ev.EventTime
+		lastTime = ev.EventTime
 		obs, err := p.Observe(ctx, ev)
 		if err != nil {
 			return res, err
@@ -109,17 +125,25 @@ func (p *Pipeline) Run(ctx context.Context, src EventSource, onEvent func(*cloud
 		}
 		p.correlator.Stored(obs.Signals...)
 		res.Signals += len(obs.Signals)
-		if !obs.Attribution.ByService {
-			identities[obs.Attribution.Origin.Key()] = true
+		if o := &obs.Attribution.Origin; !obs.Attribution.ByService &&
+			(o.ARN != last.ARN || o.Type != last.Type || o.SourceIdentity != last.SourceIdentity || lastKey == "") {
+			// Consecutive events mostly share their origin: its key (a
+			// string built for role sessions) is made once per change.
+			// Key reads only these three fields.
+			last.ARN, last.Type, last.SourceIdentity, lastKey = o.ARN, o.Type, o.SourceIdentity, o.Key()
+			identities[lastKey] = true
 		}
 		if onEvent != nil {
 			if err := onEvent(ev, obs); err != nil {
 				return res, err
 			}
 		}
+		if recycle != nil {
+			recycle(ev)
+		}
 	}
-	if !last.IsZero() {
-		if err := correlate(last.Add(time.Second)); err != nil {
+	if !lastTime.IsZero() {
+		if err := correlate(lastTime.Add(time.Second)); err != nil {
 			return res, err
 		}
 	}

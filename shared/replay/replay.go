@@ -97,7 +97,7 @@ type Stream struct {
 	active  sourceHeap
 	// The reordering window: events that arrive in order wait in a FIFO,
 	// the others in a heap; the next event is the earlier of their heads.
-	inorder []pendingEvent
+	inorder fifo
 	reorder eventHeap
 	maxSeen time.Time
 	last    time.Time
@@ -105,7 +105,8 @@ type Stream struct {
 	pruned  time.Time
 	seq     uint64
 	report  Report
-	slab    []cloudtrail.Event // see newEvent
+	slab    []cloudtrail.Event  // see newEvent
+	free    []*cloudtrail.Event // see Recycle
 }
 
 // source is one log file being read.
@@ -291,6 +292,11 @@ const eventSlab = 32
 // once it has been processed, so a slab lives about as long as the
 // reordering window holds its events.
 func (s *Stream) newEvent() *cloudtrail.Event {
+	if n := len(s.free); n > 0 {
+		ev := s.free[n-1]
+		s.free = s.free[:n-1]
+		return ev
+	}
 	if len(s.slab) == 0 {
 		s.slab = make([]cloudtrail.Event, eventSlab)
 	}
@@ -299,7 +305,38 @@ func (s *Stream) newEvent() *cloudtrail.Event {
 	return ev
 }
 
+// The events kept for reuse: at most maxFree, since the reordering window
+// drains and fills again with the density of the input (thousands of
+// events in a busy quarter of an hour). Beyond the first keepDirty they are
+// cleared, so that a long free list keeps no strings of old events alive.
+const (
+	maxFree   = 1 << 14
+	keepDirty = 64
+)
+
+// Recycle hands back an event that Next returned, once the caller no longer
+// uses it, and at most once: the stream may decode a later event into the
+// same memory. The
+// caller may keep the event's strings, slices and pointer fields (each is
+// its own allocation, never overwritten), but not the *Event itself nor a
+// pointer into it (such as &ev.UserIdentity). Recycling is optional: an
+// event not handed back is garbage collected as usual. A replay that
+// recycles each event once processed allocates no events in steady state
+// (they were more than a quarter of the bytes a replay allocated).
+func (s *Stream) Recycle(ev *cloudtrail.Event) {
+	if ev == nil || len(s.free) >= maxFree {
+		return
+	}
+	if len(s.free) >= keepDirty {
+		*ev = cloudtrail.Event{}
+	}
+	s.free = append(s.free, ev)
+}
+
 func (src *source) close() {
+	if src.reader != nil {
+		src.reader.Release()
+	}
 	if src.file != nil {
 		src.file.Close()
 		src.file = nil
@@ -365,6 +402,7 @@ func (s *Stream) Next() (*cloudtrail.Event, error) {
 		ev := s.pop()
 		if _, dup := s.seen[ev.EventID]; dup {
 			s.report.Duplicates++
+			s.Recycle(ev)
 			continue
 		}
 		s.seen[ev.EventID] = ev.EventTime
@@ -383,9 +421,9 @@ func (s *Stream) Next() (*cloudtrail.Event, error) {
 // (an issuing event tied with the FIFO's tail goes to the heap, which puts
 // it first within its second), otherwise to the heap.
 func (s *Stream) push(e pendingEvent) {
-	if n := len(s.inorder); n == 0 || e.EventTime.After(s.inorder[n-1].EventTime) ||
-		e.EventTime.Equal(s.inorder[n-1].EventTime) && !e.issues {
-		s.inorder = append(s.inorder, e)
+	if n := s.inorder.len(); n == 0 || e.EventTime.After(s.inorder.last().EventTime) ||
+		e.EventTime.Equal(s.inorder.last().EventTime) && !e.issues {
+		s.inorder.push(e)
 		return
 	}
 	heap.Push(&s.reorder, e)
@@ -394,28 +432,55 @@ func (s *Stream) push(e pendingEvent) {
 // head returns the earliest event of the window.
 func (s *Stream) head() (pendingEvent, bool) {
 	switch {
-	case len(s.inorder) == 0 && len(s.reorder) == 0:
+	case s.inorder.len() == 0 && len(s.reorder) == 0:
 		return pendingEvent{}, false
 	case len(s.reorder) == 0:
-		return s.inorder[0], true
-	case len(s.inorder) == 0 || earlier(s.reorder[0], s.inorder[0]):
+		return *s.inorder.first(), true
+	case s.inorder.len() == 0 || earlier(s.reorder[0], *s.inorder.first()):
 		return s.reorder[0], true
 	}
-	return s.inorder[0], true
+	return *s.inorder.first(), true
 }
 
 // pop removes and returns the earliest event of the window.
 func (s *Stream) pop() *cloudtrail.Event {
-	if len(s.inorder) > 0 && (len(s.reorder) == 0 || !earlier(s.reorder[0], s.inorder[0])) {
-		e := s.inorder[0]
-		s.inorder[0] = pendingEvent{}
-		s.inorder = s.inorder[1:]
-		if len(s.inorder) == 0 {
-			s.inorder = s.inorder[:0:0]
-		}
-		return e.Event
+	if s.inorder.len() > 0 && (len(s.reorder) == 0 || !earlier(s.reorder[0], *s.inorder.first())) {
+		return s.inorder.pop().Event
 	}
 	return heap.Pop(&s.reorder).(pendingEvent).Event
+}
+
+// fifo is a queue of events in one array: popping moves its start, and
+// pushing onto a full array first moves the waiting events back to the
+// front when they fill at most half of it. (A slice popped from the front
+// and appended to at the back, as it was, needs a new array every time it
+// fills up: 4 % of the bytes a replay allocated.)
+type fifo struct {
+	buf   []pendingEvent
+	start int // buf[start:] are waiting
+}
+
+func (q *fifo) len() int             { return len(q.buf) - q.start }
+func (q *fifo) first() *pendingEvent { return &q.buf[q.start] }
+func (q *fifo) last() *pendingEvent  { return &q.buf[len(q.buf)-1] }
+
+func (q *fifo) push(e pendingEvent) {
+	if len(q.buf) == cap(q.buf) && q.start > 0 && 2*q.len() <= cap(q.buf) {
+		n := copy(q.buf, q.buf[q.start:])
+		clear(q.buf[n:])
+		q.buf, q.start = q.buf[:n], 0
+	}
+	q.buf = append(q.buf, e)
+}
+
+func (q *fifo) pop() pendingEvent {
+	e := q.buf[q.start]
+	q.buf[q.start] = pendingEvent{}
+	q.start++
+	if q.start == len(q.buf) {
+		q.buf, q.start = q.buf[:0], 0
+	}
+	return e
 }
 
 // issuesCredentials reports whether ev is a successful STS call that

@@ -112,12 +112,12 @@ func main() {
 	}
 	fmt.Printf("corpus: %s, replicating %s (%d events, %d per file), %s, %d cores available, measured on 1 (GOMAXPROCS=1)\n\n",
 		*dir, *corpus, *events, *perFile, runtime.Version(), runtime.NumCPU())
-	fmt.Printf("%-12s %9s %8s %10s %8s %10s %13s %9s\n", "phase", "events", "wall s", "events/s", "CPU s", "ev/CPU-s", "allocs/event", "peak RSS")
+	fmt.Printf("%-12s %9s %8s %10s %8s %10s %13s %12s %9s\n", "phase", "events", "wall s", "events/s", "CPU s", "ev/CPU-s", "allocs/event", "bytes/event", "peak RSS")
 	for _, p := range strings.Split(*phases, ",") {
 		if p == "none" {
 			continue
 		}
-		cmd := exec.Command(os.Args[0], "-phase", p, "-dir", *dir, "-cpuprofile", *cpuprofile, "-incidents", incidentsOut)
+		cmd := exec.Command(os.Args[0], "-phase", p, "-dir", *dir, "-cpuprofile", *cpuprofile, "-memprofile", *memprofile, "-incidents", incidentsOut)
 		cmd.Stderr = os.Stderr
 		out, err := cmd.Output()
 		if err != nil {
@@ -158,8 +158,9 @@ func runPhase(phase, dir string) error {
 	cpu := cpuTime() - cpuStart
 	runtime.ReadMemStats(&after)
 	allocs := float64(after.Mallocs-before.Mallocs) / float64(n)
-	fmt.Printf("%-12s %9d %8.2f %10.0f %8.2f %10.0f %13.1f %9s\n", phase, n, elapsed.Seconds(), float64(n)/elapsed.Seconds(),
-		cpu.Seconds(), float64(n)/cpu.Seconds(), allocs, peakRSS())
+	allocBytes := float64(after.TotalAlloc-before.TotalAlloc) / float64(n)
+	fmt.Printf("%-12s %9d %8.2f %10.0f %8.2f %10.0f %13.1f %12.0f %9s\n", phase, n, elapsed.Seconds(), float64(n)/elapsed.Seconds(),
+		cpu.Seconds(), float64(n)/cpu.Seconds(), allocs, allocBytes, peakRSS())
 	return nil
 }
 
@@ -236,6 +237,8 @@ func runFoundations(dir string) (int, error) {
 			if _, err := p.Observe(ctx, ev); err != nil {
 				return n, err
 			}
+			// As Run does: the pipeline keeps no *Event.
+			s.Recycle(ev)
 			n++
 		}
 	})

@@ -33,6 +33,10 @@ type Store struct {
 	byIdentity map[string][]sigRef
 	watermarks map[string]time.Time
 	incidents  map[string]incident.Incident
+	// ofIdentity indexes the incidents' ids by identity key: a
+	// correlator asks for one identity's incidents every minute, and
+	// scanning them all was 2 % of a replay.
+	ofIdentity map[string][]string
 	// published is the version of each incident marked published.
 	published map[string]int
 	// audit holds the audit log (audit.go).
@@ -84,6 +88,7 @@ func New() *Store {
 		byIdentity: make(map[string][]sigRef),
 		watermarks: make(map[string]time.Time),
 		incidents:  make(map[string]incident.Incident),
+		ofIdentity: make(map[string][]string),
 		published:  make(map[string]int),
 		audit:      auditLog{records: make(map[string]store.AuditRecord), slots: make(map[string]int)},
 	}
@@ -302,6 +307,12 @@ func (s *Store) PutIncident(ctx context.Context, inc incident.Incident) error {
 		return fmt.Errorf("incident %s version %d: it is at version %d: %w", inc.ID, inc.Version, old.Version, store.ErrConflict)
 	}
 	s.incidents[inc.ID] = inc
+	if !ok || old.Identity.Key != inc.Identity.Key {
+		if ok {
+			s.ofIdentity[old.Identity.Key] = slices.DeleteFunc(s.ofIdentity[old.Identity.Key], func(id string) bool { return id == inc.ID })
+		}
+		s.ofIdentity[inc.Identity.Key] = append(s.ofIdentity[inc.Identity.Key], inc.ID)
+	}
 	return nil
 }
 
@@ -321,16 +332,25 @@ func (s *Store) Incident(ctx context.Context, id string) (incident.Incident, err
 }
 
 // Incidents returns copies of the incidents matching q, ordered by first
-// seen then id. It scans every stored incident.
+// seen then id. A query naming an identity reads that identity's incidents;
+// others scan every stored incident.
 func (s *Store) Incidents(ctx context.Context, q store.IncidentQuery) ([]incident.Incident, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	var out []incident.Incident
-	for _, inc := range s.incidents {
-		if q.Match(inc) {
-			out = append(out, inc)
+	if q.Identity != "" {
+		for _, id := range s.ofIdentity[q.Identity] {
+			if inc := s.incidents[id]; q.Match(inc) {
+				out = append(out, inc)
+			}
+		}
+	} else {
+		for _, inc := range s.incidents {
+			if q.Match(inc) {
+				out = append(out, inc)
+			}
 		}
 	}
 	s.mu.Unlock()
