@@ -67,7 +67,10 @@ const (
 // unresolved origin is looked up in the ledger again rather than taken from
 // the cache: the window in which concurrent detectors may still be
 // recording the resolved copy of its issuing event.
-const unresolvedRecheck = 5 * time.Minute
+const (
+	unresolvedRecheck = 5 * time.Minute
+	recheckEvery      = 15 * time.Second
+)
 
 // Attributor attributes events to origin identities, using and feeding a
 // Ledger of issued keys. It keeps a bounded cache of ledger hits (issued
@@ -75,13 +78,16 @@ const unresolvedRecheck = 5 * time.Minute
 type Attributor struct {
 	ledger Ledger
 	cache  map[string]IssuedKey
+	// rechecked is when each cached unresolved record was last read
+	// again (recheck).
+	rechecked map[string]time.Time
 	// CacheSize bounds the ledger cache; 0 means 10,000 entries.
 	CacheSize int
 }
 
 // NewAttributor returns an Attributor over the ledger.
 func NewAttributor(l Ledger) *Attributor {
-	return &Attributor{ledger: l, cache: make(map[string]IssuedKey)}
+	return &Attributor{ledger: l, cache: make(map[string]IssuedKey), rechecked: make(map[string]time.Time)}
 }
 
 // Attribute returns the origin identity of ev. When ev issued temporary
@@ -262,23 +268,45 @@ func (a *Attributor) lookup(ctx context.Context, key string, at time.Time) (Issu
 	if !strings.HasPrefix(key, "ASIA") && !strings.HasPrefix(key, servicePrefix) {
 		return IssuedKey{}, false, nil
 	}
-	if k, ok := a.cache[key]; ok {
-		// An unresolved record may yet be replaced by a resolved one (the
-		// caller's account's copy of a cross-account AssumeRole, handled
-		// by another detector): it is read again while that can happen.
-		if at.Before(k.Expires) && (k.Origin.Resolved || at.Sub(k.Issued) >= unresolvedRecheck) {
-			return k, true, nil
-		}
+	cached, ok := a.cache[key]
+	if ok && !at.Before(cached.Expires) {
 		delete(a.cache, key)
+		ok = false
 	}
-	k, ok, err := a.ledger.Lookup(ctx, key, at)
+	if ok && !a.recheck(key, cached, at) {
+		return cached, true, nil
+	}
+	k, found, err := a.ledger.Lookup(ctx, key, at)
 	if err != nil {
 		return IssuedKey{}, false, fmt.Errorf("look up key %s: %w", Redact(key), err)
 	}
-	if ok {
+	if found && (!ok || k.Origin.Resolved) {
 		a.remember(k)
 	}
-	return k, ok, nil
+	if !found && ok {
+		return cached, true, nil
+	}
+	return k, found, nil
+}
+
+// recheck reports whether a cached record is to be read from the ledger
+// again: the target account's copy of a cross-account AssumeRole (the
+// caller seen only as an account) may yet be replaced by the caller's
+// account's copy, which another detector may be recording. It is read again
+// at most every recheckEvery of event time, for unresolvedRecheck after the
+// key was issued.
+func (a *Attributor) recheck(key string, k IssuedKey, at time.Time) bool {
+	if k.Origin.Resolved || k.Origin.Type != TypeAWSAccount || at.Sub(k.Issued) >= unresolvedRecheck {
+		return false
+	}
+	if last, ok := a.rechecked[key]; ok && at.Sub(last) < recheckEvery {
+		return false
+	}
+	if len(a.rechecked) >= 1000 {
+		clear(a.rechecked)
+	}
+	a.rechecked[key] = at
+	return true
 }
 
 // rememberService records the session a service was issued credentials

@@ -264,3 +264,46 @@ func FuzzAttribute(f *testing.F) {
 		_ = at.Origin.Key()
 	})
 }
+
+// Two detectors share the ledger: the first records the target account's
+// copy of a cross-account AssumeRole (the caller only an account), the
+// second the caller's account's copy. The first detector's next use of the
+// key is attributed to the caller, not to the account it cached.
+func TestCrossAccountCopiesRecordedByTwoDetectors(t *testing.T) {
+	ledger := mapLedger{}
+	first, second := identity.NewAttributor(ledger), identity.NewAttributor(ledger)
+	response := `"responseElements":{"credentials":{"accessKeyId":"ASIACROSS","expiration":"Jan 1, 2024, 11:00:00 AM"},"assumedRoleUser":{"arn":"arn:aws:sts::333333333333:assumed-role/ops/s"}}`
+	targetCopy := event(t, `{"eventTime":"2024-01-01T10:00:00Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventID":"x1","recipientAccountId":"333333333333",
+	  "userIdentity":{"type":"AWSAccount","principalId":"AIDACHRIS","accountId":"222222222222"},`+response+`}`)
+	callerCopy := event(t, `{"eventTime":"2024-01-01T10:00:00Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventID":"x1","recipientAccountId":"222222222222",
+	  "userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::222222222222:user/chris","accountId":"222222222222","userName":"chris","accessKeyId":"AKIACHRIS"},`+response+`}`)
+	use := func(at string) *cloudtrail.Event {
+		return event(t, `{"eventTime":"`+at+`","eventSource":"lambda.amazonaws.com","eventName":"ListFunctions","eventID":"u-`+at+`","recipientAccountId":"333333333333",
+		  "userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::333333333333:assumed-role/ops/s","accountId":"333333333333","accessKeyId":"ASIACROSS",
+		    "sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::333333333333:role/ops"},"attributes":{"creationDate":"2024-01-01T10:00:00Z"}}}}`)
+	}
+	ctx := context.Background()
+	if _, err := first.Attribute(ctx, targetCopy); err != nil {
+		t.Fatal(err)
+	}
+	if at, err := first.Attribute(ctx, use("2024-01-01T10:00:05Z")); err != nil || at.Origin.Resolved {
+		t.Fatalf("before the caller's copy: %+v, %v; want the account, unresolved", at.Origin, err)
+	}
+	if _, err := second.Attribute(ctx, callerCopy); err != nil {
+		t.Fatal(err)
+	}
+	at, err := first.Attribute(ctx, use("2024-01-01T10:00:30Z"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !at.Origin.Resolved || at.Origin.ARN != "arn:aws:iam::222222222222:user/chris" {
+		t.Errorf("after the caller's copy: origin %+v, want chris, resolved", at.Origin)
+	}
+	// The target's copy, recorded again, does not undo it.
+	if _, err := second.Attribute(ctx, targetCopy); err != nil {
+		t.Fatal(err)
+	}
+	if at, err := second.Attribute(ctx, use("2024-01-01T10:01:00Z")); err != nil || at.Origin.ARN != "arn:aws:iam::222222222222:user/chris" {
+		t.Errorf("after the target's copy again: %+v, %v; want chris", at.Origin, err)
+	}
+}
