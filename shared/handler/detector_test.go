@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -68,4 +69,36 @@ func TestDetectorThroughTheLambdaDecoder(t *testing.T) {
 			t.Error("store failure acknowledged; want an error so EventBridge retries")
 		}
 	})
+}
+
+// A role session's first call delivered before the AssumeRole that created
+// it: the detector asks Lambda to retry it, until the wait has passed.
+func TestDetectorWaitsForTheIssuer(t *testing.T) {
+	envelope := []byte(`{"version":"0","id":"d1","detail-type":"AWS API Call via CloudTrail","source":"aws.lambda","account":"333333333333",
+	  "time":"2026-11-21T02:30:05Z","region":"us-east-1","resources":[],"detail":{"eventVersion":"1.09","eventID":"e1","eventTime":"2026-11-21T02:30:05Z",
+	  "eventSource":"lambda.amazonaws.com","eventName":"ListFunctions","awsRegion":"us-east-1","recipientAccountId":"333333333333",
+	  "userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::333333333333:assumed-role/ops/s","accountId":"333333333333","accessKeyId":"ASIAFRESH",
+	    "sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::333333333333:role/ops"},"attributes":{"creationDate":"2026-11-21T02:30:00Z"}}}}}`)
+	eventTime := time.Date(2026, 11, 21, 2, 30, 5, 0, time.UTC)
+	now := eventTime
+	opts := pipeline.DefaultOptions()
+	opts.IssuerWait, opts.Clock = 2*time.Minute, func() time.Time { return now }
+	p, err := pipeline.New(memstore.New(), opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := handler.NewDetector(p, nil)
+	for _, c := range []struct {
+		after   time.Duration
+		pending bool
+	}{{0, true}, {time.Minute, true}, {3 * time.Minute, false}} {
+		now = eventTime.Add(c.after)
+		err := invoke(t, d, envelope)
+		if got := err != nil; got != c.pending {
+			t.Errorf("%v after the event: error %v, want pending %v", c.after, err, c.pending)
+		}
+		if err != nil && !strings.Contains(err.Error(), pipeline.ErrIssuerPending.Error()) {
+			t.Errorf("error %v does not say the event waits for its issuer", err)
+		}
+	}
 }
