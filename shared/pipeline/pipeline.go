@@ -190,8 +190,8 @@ func (p *Pipeline) Observe(ctx context.Context, ev *cloudtrail.Event) (Observati
 	if err != nil {
 		return obs, fmt.Errorf("baseline event %s: %w", ev.EventID, err)
 	}
-	// Single-event signals carry the key that folds their repeats; it is
-	// remembered once the signal is stored.
+	// Single-event signals fold their repeats into their slot (fold); the
+	// slot is remembered once the signal is stored.
 	signals := make([]pending, 0, len(firstSeen))
 	for _, s := range firstSeen {
 		signals = append(signals, pending{Signal: s})
