@@ -69,7 +69,7 @@ const (
 // recording the resolved copy of its issuing event.
 const (
 	unresolvedRecheck = 5 * time.Minute
-	recheckEvery      = 15 * time.Second
+	recheckEvery      = time.Minute
 )
 
 // Attributor attributes events to origin identities, using and feeding a
@@ -294,7 +294,8 @@ func (a *Attributor) lookup(ctx context.Context, key string, at time.Time) (Issu
 // caller seen only as an account) may yet be replaced by the caller's
 // account's copy, which another detector may be recording. It is read again
 // at most every recheckEvery of event time, for unresolvedRecheck after the
-// key was issued.
+// key was issued: each read is a GetItem, and a vendor's cross-account
+// sessions are never resolved.
 func (a *Attributor) recheck(key string, k IssuedKey, at time.Time) bool {
 	if k.Origin.Resolved || k.Origin.Type != TypeAWSAccount || at.Sub(k.Issued) >= unresolvedRecheck {
 		return false

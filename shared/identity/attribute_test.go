@@ -292,7 +292,7 @@ func TestCrossAccountCopiesRecordedByTwoDetectors(t *testing.T) {
 	if _, err := second.Attribute(ctx, callerCopy); err != nil {
 		t.Fatal(err)
 	}
-	at, err := first.Attribute(ctx, use("2024-01-01T10:00:30Z"))
+	at, err := first.Attribute(ctx, use("2024-01-01T10:01:10Z"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +303,7 @@ func TestCrossAccountCopiesRecordedByTwoDetectors(t *testing.T) {
 	if _, err := second.Attribute(ctx, targetCopy); err != nil {
 		t.Fatal(err)
 	}
-	if at, err := second.Attribute(ctx, use("2024-01-01T10:01:00Z")); err != nil || at.Origin.ARN != "arn:aws:iam::222222222222:user/chris" {
+	if at, err := second.Attribute(ctx, use("2024-01-01T10:02:30Z")); err != nil || at.Origin.ARN != "arn:aws:iam::222222222222:user/chris" {
 		t.Errorf("after the target's copy again: %+v, %v; want chris", at.Origin, err)
 	}
 }
