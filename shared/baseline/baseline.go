@@ -172,7 +172,7 @@ func (b *Baseline) Observe(ctx context.Context, ev *cloudtrail.Event, at identit
 		// Known, and not from an event earlier than the one that found it
 		// (a concurrent detector may have recorded a later one first):
 		// nothing to write unless its last-seen time is getting old.
-		if ok && !redelivered && !Earlier(ev.EventTime, ev.EventID, seen.First, seen.Event) &&
+		if ok && !redelivered && !detection.EarlierEvent(ev.EventTime, ev.EventID, seen.First, seen.Event) &&
 			(f.Dim == DimHour || ev.EventTime.Sub(seen.Last) < b.opts.TouchAfter) {
 			continue
 		}

@@ -1,6 +1,10 @@
 package baseline
 
-import "time"
+import (
+	"time"
+
+	"github.com/trailhound/trailhound/shared/detection"
+)
 
 // Dimension is one axis of an identity's behaviour.
 type Dimension string
@@ -115,21 +119,10 @@ func (p *Profile) Record(f Fact, t time.Time, eventID string) bool {
 	if t.After(s.Last) {
 		s.Last = t
 	}
-	first := Earlier(t, eventID, s.First, s.Event)
+	first := detection.EarlierEvent(t, eventID, s.First, s.Event)
 	if first {
 		s.First, s.Event = t, eventID
 	}
 	vals[f.Value] = s
 	return first || (eventID != "" && s.Event == eventID)
-}
-
-// Earlier reports whether the event (t, eventID) comes before the event
-// (than, thanID): by time, then, for events of the same second, by event
-// id, so that every detector orders the same two events the same way. An
-// event without an id (a count, not an event) is earlier only by time.
-func Earlier(t time.Time, eventID string, than time.Time, thanID string) bool {
-	if !t.Equal(than) {
-		return t.Before(than)
-	}
-	return eventID != "" && thanID != "" && eventID < thanID
 }

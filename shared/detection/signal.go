@@ -117,14 +117,23 @@ func SlotID(kind string, slot ...string) string {
 	return SignalID(strings.Join(slot, "\x00"), kind)
 }
 
-// Before reports whether s comes before o: by time, then, for signals of
-// the same second, by event id. Stores keep, of the signals with one id,
-// the first in this order, whatever order they arrive in.
+// Before reports whether s comes before o (EarlierEvent of their events).
+// Stores keep, of the signals with one id, the first in this order,
+// whatever order they arrive in.
 func (s Signal) Before(o Signal) bool {
-	if !s.Time.Equal(o.Time) {
-		return s.Time.Before(o.Time)
+	return EarlierEvent(s.Time, s.EventID, o.Time, o.EventID)
+}
+
+// EarlierEvent reports whether the event (t, eventID) comes before the
+// event (than, thanID): by time, then, for events of the same second, by
+// event id, so that every detector orders the same two events the same
+// way. An event without an id (a count, not an event) is earlier only by
+// time. It is the one order of signals and of facts' first events.
+func EarlierEvent(t time.Time, eventID string, than time.Time, thanID string) bool {
+	if !t.Equal(than) {
+		return t.Before(than)
 	}
-	return s.EventID < o.EventID
+	return eventID != "" && thanID != "" && eventID < thanID
 }
 
 // String returns the signal as JSON.

@@ -281,7 +281,7 @@ func (p *Pipeline) fold(ctx context.Context, s *detection.Signal) (bool, error) 
 	}
 	s.ID = detection.SlotID(s.Kind, key, slot(s.Time, window))
 	last, ok := p.repeats[s.ID]
-	return ok && !baseline.Earlier(s.Time, s.EventID, last.t, last.event), nil
+	return ok && !detection.EarlierEvent(s.Time, s.EventID, last.t, last.event), nil
 }
 
 // stored remembers a folding signal once it is safely stored (or found
@@ -295,7 +295,7 @@ func (p *Pipeline) stored(s detection.Signal) {
 			}
 		}
 	}
-	if last, ok := p.repeats[s.ID]; !ok || baseline.Earlier(s.Time, s.EventID, last.t, last.event) {
+	if last, ok := p.repeats[s.ID]; !ok || detection.EarlierEvent(s.Time, s.EventID, last.t, last.event) {
 		p.repeats[s.ID] = repeat{s.Time, s.EventID}
 	}
 }

@@ -53,7 +53,7 @@ type Store interface {
 	// event eventID, creating the profile if needed (its Created set to at).
 	// It reports whether that event is now the fact's first: the fact was
 	// new, or the event comes before the fact's first event (by time, then
-	// event id: baseline.Earlier), which it then replaces. Detectors running
+	// event id: detection.EarlierEvent), which it then replaces. Detectors running
 	// concurrently record an identity's events out of order; the fact's
 	// first event, and so its first-seen signal, is the earliest whatever
 	// the order. It is atomic: when several callers add the same new fact

@@ -360,7 +360,7 @@ func (s *Store) AddFact(ctx context.Context, key string, f baseline.Fact, at tim
 		case err != nil:
 			return err
 		}
-		unchanged = !baseline.Earlier(at, eventID, seen.First, seen.Event) && !at.After(seen.Last)
+		unchanged = !detection.EarlierEvent(at, eventID, seen.First, seen.Event) && !at.After(seen.Last)
 		redelivered = eventID != "" && seen.Event == eventID
 		return nil
 	})
@@ -390,7 +390,7 @@ func (s *Store) AddFact(ctx context.Context, key string, f baseline.Fact, at tim
 			return err
 		default:
 			added = eventID != "" && seen.Event == eventID
-			if baseline.Earlier(at, eventID, seen.First, seen.Event) {
+			if detection.EarlierEvent(at, eventID, seen.First, seen.Event) {
 				seen.First, seen.Event, added = at, eventID, true
 			}
 			if at.After(seen.Last) {

@@ -223,7 +223,7 @@ func (s *Store) AddFact(ctx context.Context, key string, f baseline.Fact, at tim
 	if v, ok := cf.old[attrEvent].(*types.AttributeValueMemberS); ok {
 		oldEvent = v.Value
 	}
-	if first, err := getTime(cf.old, attrFirst); err == nil && !baseline.Earlier(at, eventID, first, oldEvent) {
+	if first, err := getTime(cf.old, attrFirst); err == nil && !detection.EarlierEvent(at, eventID, first, oldEvent) {
 		return redelivered, nil
 	}
 	update, cond, values, attrs := "SET #first = :t", "#first > :t", item{":t": t}, names(attrFirst)
