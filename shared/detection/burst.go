@@ -157,7 +157,7 @@ type BurstDetector struct {
 }
 
 type hit struct {
-	t  time.Time
+	t  int64  // the event time, Unix nanoseconds (compared on every hit)
 	id string // the event id: a redelivered event counts once
 	// value is the one distinct value when one is set (a service, a
 	// region or an API: no slice to allocate), values the values
@@ -172,18 +172,20 @@ type hit struct {
 // window is one burst's sliding window for one identity, with the distinct
 // values counted incrementally.
 type window struct {
-	// hits[first:] are the window's hits, oldest first. Dropping moves
+	// hits[first:] are the window's hits in time order (a late event is
+	// put in its place), so that finding a time is a binary search: one
+	// burst window is searched for every event a burst selects. Dropping moves
 	// first; the hits move back to the front of the array once the
 	// dropped ones are the larger part, so that appending reuses the
 	// array instead of growing a new one every time a window slides past
 	// its end (re-slicing from the front did that: 2 % of the bytes a
 	// replay allocated).
-	hits     []hit
-	first    int
-	counts   map[string]int
-	services map[string]int
-	regions  map[string]int
-	cooling  time.Time // no new signal before this
+	hits  []hit
+	first int
+	// counts counts the distinct values. The services and regions of a
+	// window, facts of its signal, are gathered only when it signals.
+	counts  map[string]int
+	cooling time.Time // no new signal before this
 }
 
 type identityWindows struct {
@@ -226,25 +228,36 @@ func NewBurstDetector(bursts []Burst, preds map[string]Predicate, maxIdentities 
 }
 
 func (w *window) add(h hit) {
+	i := w.first + w.search(h.t+1) // after the hits of its time or earlier
 	w.hits = append(w.hits, h)
+	if i < len(w.hits)-1 {
+		// Delivered after later events: it goes in its place.
+		copy(w.hits[i+1:], w.hits[i:len(w.hits)-1])
+		w.hits[i] = h
+	}
 	if h.one {
 		w.counts[h.value]++
 	}
 	for _, v := range h.values {
 		w.counts[v]++
 	}
-	w.services[h.service]++
-	w.regions[h.region]++
 }
 
-// has reports whether the window already counts the event (a window holds
-// at most a few dozen hits; the times are compared first).
+// search returns the index in live() of the first hit at or after t.
+func (w *window) search(t int64) int {
+	live := w.live()
+	return sort.Search(len(live), func(i int) bool { return live[i].t >= t })
+}
+
+// has reports whether the window already counts the event.
 func (w *window) has(ev *cloudtrail.Event) bool {
 	if ev.EventID == "" {
 		return false
 	}
-	for _, h := range w.live() {
-		if h.t.Equal(ev.EventTime) && h.id == ev.EventID {
+	t := ev.EventTime.UnixNano()
+	live := w.live()
+	for i := w.search(t); i < len(live) && live[i].t == t; i++ {
+		if live[i].id == ev.EventID {
 			return true
 		}
 	}
@@ -268,8 +281,6 @@ func (w *window) drop(n int) {
 		for _, v := range h.values {
 			dec(w.counts, v)
 		}
-		dec(w.services, h.service)
-		dec(w.regions, h.region)
 	}
 	w.first += n
 	if live := len(w.hits) - w.first; live <= w.first {
@@ -312,14 +323,14 @@ func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) [
 		}
 		w := iw.windows[i]
 		if w == nil {
-			w = &window{counts: map[string]int{}, services: map[string]int{}, regions: map[string]int{}}
+			w = &window{counts: map[string]int{}}
 			iw.windows[i] = w
 		}
 		if w.has(ev) {
 			// Redelivered: EventBridge delivers at least once.
 			continue
 		}
-		h := hit{t: ev.EventTime, id: ev.EventID, service: ev.EventSource, region: ev.AWSRegion}
+		h := hit{t: ev.EventTime.UnixNano(), id: ev.EventID, service: ev.EventSource, region: ev.AWSRegion}
 		switch b.Distinct {
 		case "":
 		case "service":
@@ -334,14 +345,9 @@ func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) [
 				return false
 			})
 		}
-		// The services and regions of the window are facts of the signal;
-		// they are counted like the distinct values.
 		w.add(h)
 		hits := w.live()
-		cut := 0
-		for cut < len(hits) && hits[cut].t.Before(ev.EventTime.Add(-b.Window)) {
-			cut++
-		}
+		cut := w.search(ev.EventTime.Add(-b.Window).UnixNano())
 		if keep := 4 * max(b.MinEvents, b.MinDistinct, 16); len(hits)-cut > keep {
 			cut = len(hits) - keep
 		}
@@ -359,8 +365,13 @@ func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) [
 		}
 		s.Facts["events"] = strconv.Itoa(len(w.live()))
 		s.Facts["window"] = b.Window.String()
-		s.Facts["services"] = joinKeys(w.services, 12)
-		s.Facts["regions"] = joinKeys(w.regions, 20)
+		services, regions := map[string]int{}, map[string]int{}
+		for _, h := range w.live() {
+			services[h.service]++
+			regions[h.region]++
+		}
+		s.Facts["services"] = joinKeys(services, 12)
+		s.Facts["regions"] = joinKeys(regions, 20)
 		if b.Distinct != "" && b.Distinct != "service" && b.Distinct != "region" {
 			s.Facts["distinct"] = joinKeys(w.counts, 12)
 		}
@@ -392,7 +403,7 @@ func (d *BurstDetector) selects(i int, ev *cloudtrail.Event, at identity.Attribu
 	if sel.Denied && !denied(ev.ErrorCode) {
 		return false
 	}
-	return d.cat.match(&d.cat.rules[i], ev, at)
+	return d.cat.match(i, ev, at)
 }
 
 func joinKeys(m map[string]int, limit int) string {

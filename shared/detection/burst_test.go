@@ -92,3 +92,22 @@ func TestServiceInvokedCallsAreNotBursts(t *testing.T) {
 		}
 	}
 }
+
+// Events delivered out of order, some twice, as concurrent Lambda
+// deliveries bring them: each counts once, in its place in the window.
+func TestBurstLateAndRedeliveredEvents(t *testing.T) {
+	d := burstDetector(t)
+	order := []int{1, 2, 4, 3, 5, 6, 8, 7, 3, 5, 9}
+	var all []detection.Signal
+	for _, i := range order {
+		all = append(all, d.Observe(read(i, "ec2.amazonaws.com", "boto3", "AccessDenied"), bob)...)
+	}
+	if len(all) != 0 {
+		t.Fatalf("9 distinct denials and redeliveries raised %v", kinds(all))
+	}
+	// A late denial, older than all but the first: the tenth in the window.
+	sigs := d.Observe(read(0, "ec2.amazonaws.com", "boto3", "AccessDenied"), bob)
+	if k := kinds(sigs); k["access-denied-burst"] != 1 || sigs[0].Facts["events"] != "10" {
+		t.Fatalf("the late tenth denial raised %v (%v), want one access-denied-burst of 10 events", k, sigs)
+	}
+}

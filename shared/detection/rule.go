@@ -104,10 +104,12 @@ var ruleID = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // Catalogue is a validated set of rules indexed by event source and name.
 type Catalogue struct {
-	rules   []Rule
-	index   map[eventKey][]int
-	regexps map[string]*regexp.Regexp
-	preds   map[string]Predicate
+	rules []Rule
+	index map[eventKey][]int
+	// patterns[i][j] is the compiled pattern of condition j of rule i,
+	// when it matches one.
+	patterns [][]*pattern
+	preds    map[string]Predicate
 	// memo caches pattern matches on short values: user agents and the
 	// like repeat across millions of events.
 	mu   sync.Mutex
@@ -122,17 +124,32 @@ type memoKey struct {
 	value string
 }
 
+// pattern is a compiled pattern with the last value it was matched on: the
+// user agent of an event is matched by several conditions, and consecutive
+// events often share theirs (the decoder interns them, so comparing is a
+// pointer comparison), which spares hashing it into the memo.
+type pattern struct {
+	re    *regexp.Regexp
+	last  string
+	lastV bool
+	seen  bool
+}
+
 // maxMemo bounds the match cache; it is cleared when full.
 const maxMemo = 50000
 
 // matchString matches re against s, memoised for short values.
-func (c *Catalogue) matchString(re *regexp.Regexp, s string) bool {
+func (c *Catalogue) matchString(p *pattern, s string) bool {
+	re := p.re
 	if len(s) > 400 {
 		return re.MatchString(s)
 	}
-	k := memoKey{re, s}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if p.seen && p.last == s {
+		return p.lastV
+	}
+	k := memoKey{re, s}
 	v, ok := c.memo[k]
 	if !ok {
 		v = re.MatchString(s)
@@ -141,6 +158,7 @@ func (c *Catalogue) matchString(re *regexp.Regexp, s string) bool {
 		}
 		c.memo[k] = v
 	}
+	p.last, p.lastV, p.seen = s, v, true
 	return v
 }
 
@@ -148,7 +166,8 @@ func (c *Catalogue) matchString(re *regexp.Regexp, s string) bool {
 // rationale, a source and events, known ops and predicates, compilable
 // patterns) and indexes them. It reports every problem at once.
 func NewCatalogue(rules []Rule, preds map[string]Predicate) (*Catalogue, error) {
-	c := &Catalogue{rules: rules, index: map[eventKey][]int{}, regexps: map[string]*regexp.Regexp{}, preds: preds, memo: map[memoKey]bool{}}
+	c := &Catalogue{rules: rules, index: map[eventKey][]int{}, patterns: make([][]*pattern, len(rules)), preds: preds, memo: map[memoKey]bool{}}
+	compiled := map[string]*regexp.Regexp{}
 	var problems []string
 	seen := map[string]bool{}
 	for i, r := range rules {
@@ -179,7 +198,7 @@ func NewCatalogue(rules []Rule, preds map[string]Predicate) (*Catalogue, error) 
 		if r.Source == "" || len(r.Events) == 0 {
 			bad("no event source or names")
 		}
-		for _, cond := range r.Where {
+		for j, cond := range r.Where {
 			switch cond.Op {
 			case Equals, EqualsFold, Contains, HasPrefix, HasSuffix:
 				if len(cond.Values) == 0 {
@@ -191,12 +210,19 @@ func NewCatalogue(rules []Rule, preds map[string]Predicate) (*Catalogue, error) 
 					bad("matches on %s needs one pattern", cond.Field)
 					continue
 				}
-				re, err := regexp.Compile(cond.Values[0])
-				if err != nil {
-					bad("pattern on %s: %v", cond.Field, err)
-					continue
+				re := compiled[cond.Values[0]]
+				if re == nil {
+					var err error
+					if re, err = regexp.Compile(cond.Values[0]); err != nil {
+						bad("pattern on %s: %v", cond.Field, err)
+						continue
+					}
+					compiled[cond.Values[0]] = re
 				}
-				c.regexps[cond.Values[0]] = re
+				if c.patterns[i] == nil {
+					c.patterns[i] = make([]*pattern, len(r.Where))
+				}
+				c.patterns[i][j] = &pattern{re: re}
 			case Is:
 				if len(cond.Values) != 1 || preds[cond.Values[0]] == nil {
 					bad("unknown predicate %v on %s", cond.Values, cond.Field)
@@ -246,7 +272,7 @@ func (c *Catalogue) Evaluate(ev *cloudtrail.Event, at identity.Attribution) []Si
 		if r.SuccessOnly && ev.ErrorCode != "" {
 			continue
 		}
-		if !c.match(r, ev, at) {
+		if !c.match(i, ev, at) {
 			continue
 		}
 		out = append(out, c.signal(r, ev, at))
@@ -254,16 +280,20 @@ func (c *Catalogue) Evaluate(ev *cloudtrail.Event, at identity.Attribution) []Si
 	return out
 }
 
-func (c *Catalogue) match(r *Rule, ev *cloudtrail.Event, at identity.Attribution) bool {
-	for _, cond := range r.Where {
-		if c.holds(cond, ev, at) == cond.Not {
+func (c *Catalogue) match(i int, ev *cloudtrail.Event, at identity.Attribution) bool {
+	for j, cond := range c.rules[i].Where {
+		var p *pattern
+		if c.patterns[i] != nil {
+			p = c.patterns[i][j]
+		}
+		if c.holds(cond, p, ev, at) == cond.Not {
 			return false
 		}
 	}
 	return true
 }
 
-func (c *Catalogue) holds(cond Cond, ev *cloudtrail.Event, at identity.Attribution) bool {
+func (c *Catalogue) holds(cond Cond, p *pattern, ev *cloudtrail.Event, at identity.Attribution) bool {
 	v := Field(ev, cond.Field)
 	switch cond.Op {
 	case Exists:
@@ -284,7 +314,7 @@ func (c *Catalogue) holds(cond Cond, ev *cloudtrail.Event, at identity.Attributi
 		case HasSuffix:
 			return in(s, cond.Values, strings.HasSuffix)
 		case Matches:
-			return c.matchString(c.regexps[cond.Values[0]], s)
+			return c.matchString(p, s)
 		}
 		return false
 	})
