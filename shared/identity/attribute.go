@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -336,13 +337,22 @@ func (a *Attributor) remember(k IssuedKey) {
 		limit = 10000
 	}
 	if len(a.cache) >= limit {
-		// Drop an arbitrary half: cheap, and the ledger still has them.
-		n := 0
-		for key := range a.cache {
-			delete(a.cache, key)
-			if n++; n >= limit/2 {
-				break
+		// Drop the half that expires first; the ledger still has them.
+		// Which half is not left to map order: a cached record can be
+		// better than the ledger's (the issuing event seen here), and a
+		// replay should attribute the same way every time.
+		keys := make([]IssuedKey, 0, len(a.cache))
+		for _, c := range a.cache {
+			keys = append(keys, c)
+		}
+		slices.SortFunc(keys, func(x, y IssuedKey) int {
+			if c := x.Expires.Compare(y.Expires); c != 0 {
+				return c
 			}
+			return strings.Compare(x.AccessKeyID, y.AccessKeyID)
+		})
+		for _, c := range keys[:len(keys)-limit/2] {
+			delete(a.cache, c.AccessKeyID)
 		}
 	}
 	a.cache[k.AccessKeyID] = k
