@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -95,6 +97,18 @@ func (q AuditQuery) Match(r AuditRecord) bool {
 		return false
 	}
 	return true
+}
+
+// Validate reports what makes r unfit to be written: every store checks it
+// before it writes.
+func (r AuditRecord) Validate() error {
+	if r.ID == "" {
+		return errors.New("audit record: empty id")
+	}
+	if r.Version < 1 {
+		return fmt.Errorf("audit record %s: version %d, want 1 or more", r.ID, r.Version)
+	}
+	return nil
 }
 
 // CloneAudit returns a deep copy of r, its times in UTC.

@@ -31,11 +31,8 @@ var _ store.AuditLog = (*Store)(nil)
 
 // PutAudit creates (Version 1) or updates (Version n over n-1) a record.
 func (s *Store) PutAudit(ctx context.Context, r store.AuditRecord) error {
-	if r.ID == "" {
-		return errors.New("put audit record: empty id")
-	}
-	if r.Version < 1 {
-		return fmt.Errorf("put audit record %s: version %d, want 1 or more", r.ID, r.Version)
+	if err := r.Validate(); err != nil {
+		return err
 	}
 	r = store.CloneAudit(r)
 	id := []byte(r.ID)

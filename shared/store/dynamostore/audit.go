@@ -42,11 +42,8 @@ func (s *Store) PutAudit(ctx context.Context, r store.AuditRecord) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if r.ID == "" {
-		return errEmpty("audit record id")
-	}
-	if r.Version < 1 {
-		return fmt.Errorf("dynamostore: audit record %s: version %d, want 1 or more", r.ID, r.Version)
+	if err := r.Validate(); err != nil {
+		return err
 	}
 	if err := checkTime("audit record time", r.Time); err != nil {
 		return err

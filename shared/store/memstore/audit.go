@@ -25,11 +25,8 @@ func (s *Store) PutAudit(ctx context.Context, r store.AuditRecord) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if r.ID == "" {
-		return errEmpty("audit record id")
-	}
-	if r.Version < 1 {
-		return fmt.Errorf("memstore: audit record %s: version %d, want 1 or more", r.ID, r.Version)
+	if err := r.Validate(); err != nil {
+		return err
 	}
 	r = store.CloneAudit(r)
 	s.mu.Lock()
