@@ -383,11 +383,18 @@ func (p *fastParser) boolPtr(dst **bool, v *bool) bool {
 }
 
 // recordParts are the flags an event points to, allocated together: one
-// allocation per record instead of two. (The session context, in fewer
-// records and larger, stays on its own.)
+// allocation per record instead of two.
 type recordParts struct {
 	readOnly        bool
 	managementEvent bool
+}
+
+// sessionParts are a session context and the record's flags, allocated
+// together: nine records in ten of an ordinary trail have a session
+// context, and the flags fit in its size class for nothing.
+type sessionParts struct {
+	session SessionContext
+	flags   recordParts
 }
 
 // part returns the record's parts, allocating them on first use.
@@ -396,6 +403,18 @@ func (p *fastParser) part() *recordParts {
 		p.parts = new(recordParts)
 	}
 	return p.parts
+}
+
+// newSessionContext returns a session context for the record, allocated
+// with the record's parts unless they already are (CloudTrail writes the
+// userIdentity before the flags).
+func (p *fastParser) newSessionContext() *SessionContext {
+	if p.parts != nil {
+		return new(SessionContext)
+	}
+	sp := new(sessionParts)
+	p.parts = &sp.flags
+	return &sp.session
 }
 
 // literalEnds checks that a literal or number is not followed by more
@@ -557,7 +576,7 @@ func (p *fastParser) userIdentity(u *UserIdentity) bool {
 			if !once(&seen, 1<<9) {
 				return false
 			}
-			u.SessionContext = new(SessionContext)
+			u.SessionContext = p.newSessionContext()
 			return p.sessionContext(u.SessionContext)
 		case "onBehalfOf":
 			if !once(&seen, 1<<10) {

@@ -251,6 +251,12 @@ func TestReaderReadError(t *testing.T) {
 	if diff := cmp.Diff([]string{"fatal:" + ReasonReadError}, outcomes(t, r)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
+	// An error met while filling the buffer for a record that straddled
+	// its end comes after that record, and the rest of the input.
+	r = NewReader(io.MultiReader(strings.NewReader(`{"Records":[`+A+","+A[:30]), strings.NewReader(A[30:]+"]}"), iotest.ErrReader(boom)))
+	if diff := cmp.Diff(want, outcomes(t, r)); diff != "" {
+		t.Errorf("straddling record: (-want +got):\n%s", diff)
+	}
 	// A nil reader is an empty stream.
 	if got := outcomes(t, NewReader(nil)); len(got) != 0 {
 		t.Errorf("nil reader: %v", got)

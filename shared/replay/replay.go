@@ -97,16 +97,22 @@ type Stream struct {
 	active  sourceHeap
 	// The reordering window: events that arrive in order wait in a FIFO,
 	// the others in a heap; the next event is the earlier of their heads.
-	inorder fifo
+	inorder fifo[pendingEvent]
 	reorder eventHeap
 	maxSeen time.Time
 	last    time.Time
-	seen    map[string]time.Time
-	pruned  time.Time
-	seq     uint64
-	report  Report
-	slab    []cloudtrail.Event  // see newEvent
-	free    []*cloudtrail.Event // see Recycle
+	// seen holds the event ids released in the last two windows or so,
+	// to drop duplicates. The time of each is kept apart, for prune: in
+	// release order for the events released in order (their times never
+	// decrease), in a heap for the late ones.
+	seen     map[string]struct{}
+	seenIDs  fifo[seenID]
+	seenLate seenHeap
+	pruned   time.Time
+	seq      uint64
+	report   Report
+	slab     []cloudtrail.Event  // see newEvent
+	free     []*cloudtrail.Event // see Recycle
 }
 
 // source is one log file being read.
@@ -129,7 +135,7 @@ func Open(paths []string, opts Options) (*Stream, error) {
 	if opts.MaxSkipsKept <= 0 {
 		opts.MaxSkipsKept = 100
 	}
-	s := &Stream{opts: opts, seen: make(map[string]time.Time), report: Report{Skipped: make(map[string]int)}}
+	s := &Stream{opts: opts, seen: make(map[string]struct{}), report: Report{Skipped: make(map[string]int)}}
 	var files []string
 	for _, p := range paths {
 		found, err := s.discover(p)
@@ -400,16 +406,21 @@ func (s *Stream) Next() (*cloudtrail.Event, error) {
 			return nil, io.EOF
 		}
 		ev := s.pop()
-		if _, dup := s.seen[ev.EventID]; dup {
+		// One map operation, not a look-up and then an insertion: adding
+		// an id already there leaves the map's size as it was.
+		n := len(s.seen)
+		s.seen[ev.EventID] = struct{}{}
+		if len(s.seen) == n {
 			s.report.Duplicates++
 			s.Recycle(ev)
 			continue
 		}
-		s.seen[ev.EventID] = ev.EventTime
 		if ev.EventTime.Before(s.last) {
 			s.report.Late++
+			heap.Push(&s.seenLate, seenID{ev.EventID, ev.EventTime})
 		} else {
 			s.last = ev.EventTime
+			s.seenIDs.push(seenID{ev.EventID, ev.EventTime})
 		}
 		s.prune()
 		s.report.Events++
@@ -450,21 +461,21 @@ func (s *Stream) pop() *cloudtrail.Event {
 	return heap.Pop(&s.reorder).(pendingEvent).Event
 }
 
-// fifo is a queue of events in one array: popping moves its start, and
+// fifo is a queue in one array: popping moves its start, and
 // pushing onto a full array first moves the waiting events back to the
 // front when they fill at most half of it. (A slice popped from the front
-// and appended to at the back, as it was, needs a new array every time it
-// fills up: 4 % of the bytes a replay allocated.)
-type fifo struct {
-	buf   []pendingEvent
+// and appended to at the back, as the window's was, needs a new array every
+// time it fills up: 4 % of the bytes a replay allocated.)
+type fifo[T any] struct {
+	buf   []T
 	start int // buf[start:] are waiting
 }
 
-func (q *fifo) len() int             { return len(q.buf) - q.start }
-func (q *fifo) first() *pendingEvent { return &q.buf[q.start] }
-func (q *fifo) last() *pendingEvent  { return &q.buf[len(q.buf)-1] }
+func (q *fifo[T]) len() int  { return len(q.buf) - q.start }
+func (q *fifo[T]) first() *T { return &q.buf[q.start] }
+func (q *fifo[T]) last() *T  { return &q.buf[len(q.buf)-1] }
 
-func (q *fifo) push(e pendingEvent) {
+func (q *fifo[T]) push(e T) {
 	if len(q.buf) == cap(q.buf) && q.start > 0 && 2*q.len() <= cap(q.buf) {
 		n := copy(q.buf, q.buf[q.start:])
 		clear(q.buf[n:])
@@ -473,9 +484,10 @@ func (q *fifo) push(e pendingEvent) {
 	q.buf = append(q.buf, e)
 }
 
-func (q *fifo) pop() pendingEvent {
+func (q *fifo[T]) pop() T {
 	e := q.buf[q.start]
-	q.buf[q.start] = pendingEvent{}
+	var zero T
+	q.buf[q.start] = zero
 	q.start++
 	if q.start == len(q.buf) {
 		q.buf, q.start = q.buf[:0], 0
@@ -492,18 +504,43 @@ func issuesCredentials(ev *cloudtrail.Event) bool {
 	return strings.HasPrefix(ev.EventName, "AssumeRole") || ev.EventName == "GetSessionToken" || ev.EventName == "GetFederationToken"
 }
 
-// prune forgets event ids older than two windows behind the stream.
+// prune forgets event ids older than two windows behind the stream, once
+// the stream has moved a window on since the last time. The ids to forget
+// are the oldest of seenIDs and of seenLate: taking them from there, not
+// from a walk of the whole map, cost a tenth as much.
 func (s *Stream) prune() {
 	horizon := s.last.Add(-2 * s.opts.Window)
 	if horizon.Sub(s.pruned) < s.opts.Window {
 		return
 	}
-	for id, t := range s.seen {
-		if t.Before(horizon) {
-			delete(s.seen, id)
-		}
+	for s.seenIDs.len() > 0 && s.seenIDs.first().t.Before(horizon) {
+		delete(s.seen, s.seenIDs.pop().id)
+	}
+	for len(s.seenLate) > 0 && s.seenLate[0].t.Before(horizon) {
+		delete(s.seen, heap.Pop(&s.seenLate).(seenID).id)
 	}
 	s.pruned = horizon
+}
+
+// seenID is an event id in seen and the time of its event.
+type seenID struct {
+	id string
+	t  time.Time
+}
+
+// seenHeap orders ids by the time of their event.
+type seenHeap []seenID
+
+func (h seenHeap) Len() int           { return len(h) }
+func (h seenHeap) Less(i, j int) bool { return h[i].t.Before(h[j].t) }
+func (h seenHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *seenHeap) Push(x any)        { *h = append(*h, x.(seenID)) }
+func (h *seenHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	old[len(old)-1] = seenID{}
+	*h = old[:len(old)-1]
+	return x
 }
 
 // Report returns the counts so far.

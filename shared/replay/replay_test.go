@@ -116,6 +116,29 @@ func TestLateRecords(t *testing.T) {
 
 // Bad files and records are reported with their file and reason; the rest
 // is processed.
+// Event ids are remembered for two windows behind the stream, late events
+// included: a duplicate within them is dropped, the same id long after is
+// an event again.
+func TestDuplicatesForgotten(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "x.json"), export(
+		record("a", t0), record("b", t0.Add(time.Minute)), record("a", t0.Add(2*time.Minute)),
+		record("c", t0.Add(2*time.Hour)), record("l", t0.Add(-time.Hour)),
+		record("d", t0.Add(5*time.Hour)), record("a", t0.Add(5*time.Hour+time.Minute)),
+		record("l", t0.Add(5*time.Hour+2*time.Minute)), record("e", t0.Add(9*time.Hour))))
+	s, err := replay.Open([]string{dir}, replay.Options{Window: 10 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := drain(t, s)
+	if diff := cmp.Diff([]string{"a", "b", "l", "c", "d", "a", "l", "e"}, got); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	if rep := s.Report(); rep.Duplicates != 1 || rep.Late != 1 {
+		t.Errorf("duplicates %d, late %d; want 1 and 1", rep.Duplicates, rep.Late)
+	}
+}
+
 func TestBadInputIsReportedAndSkipped(t *testing.T) {
 	dir := t.TempDir()
 	good := export(record("g1", t0), record("g2", t0.Add(time.Second)))
