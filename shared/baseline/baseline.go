@@ -127,6 +127,52 @@ func Kinds() []string {
 type entry struct {
 	profile *Profile
 	pending int64 // events not yet written
+	// recent holds, per slot, the fact this identity's last event had
+	// there and what the profile said of it; an event with the same
+	// value (usually the same string: interned or memoised) and inside
+	// the span has nothing to check there, which spares the two map
+	// lookups of the profile. Consecutive events of an identity mostly
+	// share their region, network, tool, account, hour and service.
+	recent [slots]recent
+	// The raw values the last event's network and user-agent family came
+	// from, which spares their memo lookups.
+	ip, network, agent, family string
+}
+
+// The slots of recent, one per dimension an event always has.
+const (
+	slotService = iota
+	slotAPI
+	slotRegion
+	slotNetwork
+	slotAgent
+	slotAccount
+	slotHour
+	slots
+	noSlot = -1 // roles: as many as the chain has hops
+)
+
+// recent is a fact and the span in which it needs nothing written: after
+// the event that first saw it (by time, then event id), before its
+// last-seen time gets stale.
+type recent struct {
+	value   string
+	afterT  time.Time
+	afterID string
+	until   time.Time // zero for hours: never touched
+	set     bool
+}
+
+// quiet reports whether the event needs nothing written for this fact.
+func (r *recent) quiet(value string, ev *cloudtrail.Event) bool {
+	return r.set && r.value == value && detection.EarlierEvent(r.afterT, r.afterID, ev.EventTime, ev.EventID) &&
+		(r.until.IsZero() || ev.EventTime.Before(r.until))
+}
+
+// slotted is a fact of an event and its slot.
+type slotted struct {
+	Fact
+	slot int
 }
 
 // Baseline checks events against their identity's profile.
@@ -165,8 +211,25 @@ func (b *Baseline) Observe(ctx context.Context, ev *cloudtrail.Event, at identit
 	learning := b.learning(e, ev.EventTime)
 
 	var signals []detection.Signal
-	var facts [12]Fact
-	for _, f := range b.facts(ev, at, facts[:0]) {
+	var facts [12]slotted
+	for _, sf := range b.facts(e, ev, at, facts[:0]) {
+		f := sf.Fact
+		var r *recent
+		if sf.slot != noSlot {
+			r = &e.recent[sf.slot]
+			if r.quiet(f.Value, ev) {
+				continue
+			}
+			r.set = false
+		}
+		keep := func(s Seen) {
+			if r != nil {
+				*r = recent{value: f.Value, afterT: s.First, afterID: s.Event, set: true}
+				if f.Dim != DimHour {
+					r.until = s.Last.Add(b.opts.TouchAfter)
+				}
+			}
+		}
 		seen, ok := e.profile.Get(f)
 		redelivered := ok && ev.EventID != "" && seen.Event == ev.EventID
 		// Known, and not from an event earlier than the one that found it
@@ -174,6 +237,7 @@ func (b *Baseline) Observe(ctx context.Context, ev *cloudtrail.Event, at identit
 		// nothing to write unless its last-seen time is getting old.
 		if ok && !redelivered && !detection.EarlierEvent(ev.EventTime, ev.EventID, seen.First, seen.Event) &&
 			(f.Dim == DimHour || ev.EventTime.Sub(seen.Last) < b.opts.TouchAfter) {
+			keep(seen)
 			continue
 		}
 		added := redelivered
@@ -190,7 +254,8 @@ func (b *Baseline) Observe(ctx context.Context, ev *cloudtrail.Event, at identit
 		if !added {
 			discoverer = ""
 		}
-		e.profile.Record(f, ev.EventTime, discoverer)
+		now, _ := e.profile.record(f, ev.EventTime, discoverer)
+		keep(now)
 		if !added || learning || at.InvokedBy != "" {
 			continue
 		}
@@ -319,12 +384,12 @@ func (m memo) of(k string, f func(string) string) string {
 	return v
 }
 
-// facts appends the baseline facts of an event to dst: those of the call,
-// and the roles its identity works through.
-func (b *Baseline) facts(ev *cloudtrail.Event, at identity.Attribution, dst []Fact) []Fact {
+// facts appends the baseline facts of an event to dst, with their slots:
+// those of the call, and the roles its identity works through.
+func (b *Baseline) facts(e *entry, ev *cloudtrail.Event, at identity.Attribution, dst []slotted) []slotted {
 	for _, hop := range at.Origin.Chain[min(1, len(at.Origin.Chain)):] {
 		if role := b.roles.of(hop, identity.RoleARNFromSession); role != "" {
-			dst = append(dst, Fact{DimRole, role})
+			dst = append(dst, slotted{Fact{DimRole, role}, noSlot})
 		}
 	}
 	if ev.EventSource != "" {
@@ -340,23 +405,29 @@ func (b *Baseline) facts(ev *cloudtrail.Event, at identity.Attribution, dst []Fa
 				names[ev.EventName] = api
 			}
 		}
-		dst = append(dst, Fact{DimService, ev.EventSource}, Fact{DimAPI, api})
+		dst = append(dst, slotted{Fact{DimService, ev.EventSource}, slotService}, slotted{Fact{DimAPI, api}, slotAPI})
 	}
 	if ev.AWSRegion != "" {
-		dst = append(dst, Fact{DimRegion, ev.AWSRegion})
+		dst = append(dst, slotted{Fact{DimRegion, ev.AWSRegion}, slotRegion})
 	}
-	if n := b.networks.of(ev.SourceIPAddress, Network); n != "" {
-		dst = append(dst, Fact{DimNetwork, n})
+	if ev.SourceIPAddress != e.ip || e.ip == "" {
+		e.ip, e.network = ev.SourceIPAddress, b.networks.of(ev.SourceIPAddress, Network)
 	}
-	if ua := b.agents.of(ev.UserAgent, UserAgentFamily); ua != "" {
-		dst = append(dst, Fact{DimUserAgent, ua})
+	if e.network != "" {
+		dst = append(dst, slotted{Fact{DimNetwork, e.network}, slotNetwork})
+	}
+	if ev.UserAgent != e.agent || e.agent == "" {
+		e.agent, e.family = ev.UserAgent, b.agents.of(ev.UserAgent, UserAgentFamily)
+	}
+	if e.family != "" {
+		dst = append(dst, slotted{Fact{DimUserAgent, e.family}, slotAgent})
 	}
 	if a := ev.Account(); a != "" {
-		dst = append(dst, Fact{DimAccount, a})
+		dst = append(dst, slotted{Fact{DimAccount, a}, slotAccount})
 	}
 	if !ev.EventTime.IsZero() {
 		t := ev.EventTime.UTC()
-		dst = append(dst, Fact{DimHour, hours[t.Hour()]})
+		dst = append(dst, slotted{Fact{DimHour, hours[t.Hour()]}, slotHour})
 	}
 	return dst
 }

@@ -100,6 +100,12 @@ func (p *Profile) Add(f Fact, t time.Time) bool {
 // whatever the order), or the fact was first recorded by that same event
 // (a redelivery of the event that discovered it).
 func (p *Profile) Record(f Fact, t time.Time, eventID string) bool {
+	_, first := p.record(f, t, eventID)
+	return first
+}
+
+// record is Record, returning the fact's record too.
+func (p *Profile) record(f Fact, t time.Time, eventID string) (Seen, bool) {
 	if p.Facts == nil {
 		p.Facts = make(map[Dimension]map[string]Seen)
 	}
@@ -113,8 +119,9 @@ func (p *Profile) Record(f Fact, t time.Time, eventID string) bool {
 	}
 	s, ok := vals[f.Value]
 	if !ok {
-		vals[f.Value] = Seen{First: t, Last: t, Event: eventID}
-		return true
+		s = Seen{First: t, Last: t, Event: eventID}
+		vals[f.Value] = s
+		return s, true
 	}
 	if t.After(s.Last) {
 		s.Last = t
@@ -124,5 +131,5 @@ func (p *Profile) Record(f Fact, t time.Time, eventID string) bool {
 		s.First, s.Event = t, eventID
 	}
 	vals[f.Value] = s
-	return first || (eventID != "" && s.Event == eventID)
+	return s, first || (eventID != "" && s.Event == eventID)
 }

@@ -90,7 +90,7 @@ func (d *InstanceCredentials) Observe(ev *cloudtrail.Event, at identity.Attribut
 			}
 			d.first[ui.ARN] = net
 		} else if first != net && why == "" {
-			why = "the instance role's credentials, first used from " + first + ", are now used from " + net
+			why = "the instance role's credentials, first used from " + first + ".0.0/16, are now used from " + net + ".0.0/16"
 		}
 	}
 	if why == "" {
@@ -122,16 +122,30 @@ func network16(ip string) string {
 	if strings.HasSuffix(ip, ".amazonaws.com") || strings.EqualFold(ip, "AWS Internal") {
 		return ""
 	}
-	parts := strings.Split(ip, ".")
-	if len(parts) != 4 {
-		return ""
-	}
-	for _, p := range parts {
-		if p == "" || len(p) > 3 || strings.Trim(p, "0123456789") != "" {
+	// Four parts of one to three digits; the /16 is the first two, a
+	// piece of ip (no allocation: this runs on every instance session's
+	// event).
+	end, parts, digits := 0, 0, 0
+	for i := 0; i <= len(ip); i++ {
+		if i == len(ip) || ip[i] == '.' {
+			if digits == 0 {
+				return ""
+			}
+			if parts++; parts == 2 {
+				end = i
+			}
+			digits = 0
+			continue
+		}
+		if ip[i] < '0' || ip[i] > '9' || digits == 3 {
 			return ""
 		}
+		digits++
 	}
-	return parts[0] + "." + parts[1] + ".0.0/16"
+	if parts != 4 {
+		return ""
+	}
+	return ip[:end]
 }
 
 func trim(s string, n int) string {
