@@ -154,18 +154,17 @@ const (
 
 // recent is a fact and the span in which it needs nothing written: after
 // the event that first saw it (by time, then event id), before its
-// last-seen time gets stale.
+// last-seen time gets stale. No fact has an empty value: "" is none.
 type recent struct {
 	value   string
 	afterT  time.Time
 	afterID string
 	until   time.Time // zero for hours: never touched
-	set     bool
 }
 
 // quiet reports whether the event needs nothing written for this fact.
 func (r *recent) quiet(value string, ev *cloudtrail.Event) bool {
-	return r.set && r.value == value && detection.EarlierEvent(r.afterT, r.afterID, ev.EventTime, ev.EventID) &&
+	return r.value != "" && r.value == value && detection.EarlierEvent(r.afterT, r.afterID, ev.EventTime, ev.EventID) &&
 		(r.until.IsZero() || ev.EventTime.Before(r.until))
 }
 
@@ -220,11 +219,11 @@ func (b *Baseline) Observe(ctx context.Context, ev *cloudtrail.Event, at identit
 			if r.quiet(f.Value, ev) {
 				continue
 			}
-			r.set = false
+			r.value = ""
 		}
 		keep := func(s Seen) {
 			if r != nil {
-				*r = recent{value: f.Value, afterT: s.First, afterID: s.Event, set: true}
+				*r = recent{value: f.Value, afterT: s.First, afterID: s.Event}
 				if f.Dim != DimHour {
 					r.until = s.Last.Add(b.opts.TouchAfter)
 				}
@@ -410,13 +409,14 @@ func (b *Baseline) facts(e *entry, ev *cloudtrail.Event, at identity.Attribution
 	if ev.AWSRegion != "" {
 		dst = append(dst, slotted{Fact{DimRegion, ev.AWSRegion}, slotRegion})
 	}
-	if ev.SourceIPAddress != e.ip || e.ip == "" {
+	// Network("") and UserAgentFamily("") are "", as are the zero values.
+	if ev.SourceIPAddress != e.ip {
 		e.ip, e.network = ev.SourceIPAddress, b.networks.of(ev.SourceIPAddress, Network)
 	}
 	if e.network != "" {
 		dst = append(dst, slotted{Fact{DimNetwork, e.network}, slotNetwork})
 	}
-	if ev.UserAgent != e.agent || e.agent == "" {
+	if ev.UserAgent != e.agent {
 		e.agent, e.family = ev.UserAgent, b.agents.of(ev.UserAgent, UserAgentFamily)
 	}
 	if e.family != "" {

@@ -2,7 +2,6 @@ package detection
 
 import (
 	"regexp"
-	"strings"
 
 	"github.com/trailhound/trailhound/shared/cloudtrail"
 	"github.com/trailhound/trailhound/shared/identity"
@@ -116,15 +115,12 @@ func (d *InstanceCredentials) isWorkstation(ua string) bool {
 	return w
 }
 
-// network16 returns the /16 of an IPv4 source address, or "" for service
-// names, internal callers and anything else.
+// network16 returns the first two parts of an IPv4 source address, which
+// name its /16 ("203.0" for 203.0.113.7), or "" for service names,
+// internal callers and anything else.
 func network16(ip string) string {
-	if strings.HasSuffix(ip, ".amazonaws.com") || strings.EqualFold(ip, "AWS Internal") {
-		return ""
-	}
-	// Four parts of one to three digits; the /16 is the first two, a
-	// piece of ip (no allocation: this runs on every instance session's
-	// event).
+	// Four parts of one to three digits; the first two are a piece of ip
+	// (no allocation: this runs on every instance session's event).
 	end, parts, digits := 0, 0, 0
 	for i := 0; i <= len(ip); i++ {
 		if i == len(ip) || ip[i] == '.' {

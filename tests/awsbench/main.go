@@ -116,12 +116,11 @@ func main() {
 		if err := pprof.StartCPUProfile(f); err != nil {
 			log.Fatal("awsbench: ", err)
 		}
-		defer pprof.StopCPUProfile()
 	}
 	err = run(*dir, *weeks, endpoint)
+	pprof.StopCPUProfile() // nothing when not profiling
 	stop()
 	if err != nil {
-		pprof.StopCPUProfile()
 		log.Fatal("awsbench: ", err)
 	}
 }
