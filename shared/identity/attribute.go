@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -85,7 +86,17 @@ type Attributor struct {
 	rechecked map[string]time.Time
 	// CacheSize bounds the ledger cache; 0 means 10,000 entries.
 	CacheSize int
+	// Hold, when set, is asked about every event once it is attributed
+	// and before anything it issued is recorded: true makes Attribute
+	// return ErrHeld and record nothing (the pipeline holds events whose
+	// issuer may be on its way, IssuerPending). A key issued by a held
+	// event and recorded anyway would be found, unresolved, by the next
+	// event signed with it, and cached.
+	Hold func(ev *cloudtrail.Event, at Attribution) bool
 }
+
+// ErrHeld is returned by Attribute for an event Hold held.
+var ErrHeld = errors.New("the event that issued its credentials is not yet recorded")
 
 // NewAttributor returns an Attributor over the ledger.
 func NewAttributor(l Ledger) *Attributor {
@@ -94,11 +105,14 @@ func NewAttributor(l Ledger) *Attributor {
 
 // Attribute returns the origin identity of ev. When ev issued temporary
 // credentials, it also records them in the ledger (and returns them in
-// Attribution.Issued). The only errors are the ledger's.
+// Attribution.Issued). The errors are the ledger's, and ErrHeld.
 func (a *Attributor) Attribute(ctx context.Context, ev *cloudtrail.Event) (Attribution, error) {
 	at, err := a.attribute(ctx, ev)
 	if err != nil {
 		return at, err
+	}
+	if a.Hold != nil && a.Hold(ev, at) {
+		return at, ErrHeld
 	}
 	k, ok := issuedKey(ev, at)
 	if !ok {

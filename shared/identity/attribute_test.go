@@ -3,6 +3,7 @@ package identity_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -305,5 +306,32 @@ func TestCrossAccountCopiesRecordedByTwoDetectors(t *testing.T) {
 	}
 	if at, err := second.Attribute(ctx, use("2024-01-01T10:02:30Z")); err != nil || at.Origin.ARN != "arn:aws:iam::222222222222:user/chris" {
 		t.Errorf("after the target's copy again: %+v, %v; want chris", at.Origin, err)
+	}
+}
+
+// A held event records nothing: the credentials an AssumeRole issued,
+// signed by a session whose own issuer is not yet seen, would otherwise be
+// found, unresolved, by the next event signed with them.
+func TestHeldEventRecordsNoKey(t *testing.T) {
+	ledger := mapLedger{}
+	a := identity.NewAttributor(ledger)
+	held := 0
+	a.Hold = func(ev *cloudtrail.Event, at identity.Attribution) bool {
+		held++
+		return !at.Origin.Resolved
+	}
+	chain := event(t, `{"eventTime":"2024-01-01T10:00:00Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventID":"c1",
+	  "userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/ops/s1","accountId":"111122223333","accessKeyId":"ASIAFIRST",
+	    "sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/ops"},"attributes":{"creationDate":"2024-01-01T09:59:50Z"}}},
+	  "responseElements":{"credentials":{"accessKeyId":"ASIASECOND","expiration":"Jan 1, 2024, 11:00:00 AM"},"assumedRoleUser":{"arn":"arn:aws:sts::111122223333:assumed-role/admin/s2"}}}`)
+	at, err := a.Attribute(context.Background(), chain)
+	if !errors.Is(err, identity.ErrHeld) {
+		t.Fatalf("Attribute of a held event: err = %v, want ErrHeld", err)
+	}
+	if held != 1 || at.Issued != nil {
+		t.Errorf("held %d times, issued %+v: want asked once, nothing issued", held, at.Issued)
+	}
+	if k, ok := ledger["ASIASECOND"]; ok {
+		t.Errorf("the held event's credentials were recorded: %+v", k)
 	}
 }

@@ -30,7 +30,7 @@ import (
 // before Trailhound was deployed) and waiting would not help, so a retried
 // event stops waiting once wait has passed since it happened.
 func IssuerPending(ev *cloudtrail.Event, at Attribution, now time.Time, wait time.Duration, watched func(account string) bool) bool {
-	if wait <= 0 || at.Origin.Resolved || at.ByService {
+	if wait <= 0 || at.Origin.Resolved || at.ByService || now.Sub(ev.EventTime) >= wait {
 		return false
 	}
 	unseen := len(at.Origin.Chain) <= 1
@@ -46,5 +46,5 @@ func IssuerPending(ev *cloudtrail.Event, at Attribution, now time.Time, wait tim
 	if err != nil {
 		return false
 	}
-	return ev.EventTime.Sub(created) < wait && now.Sub(ev.EventTime) < wait
+	return ev.EventTime.Sub(created) < wait
 }

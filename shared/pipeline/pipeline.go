@@ -49,8 +49,9 @@ type Options struct {
 // ErrIssuerPending is returned by Observe for an event whose credentials'
 // issuing event may still be on its way: retrying the event later
 // attributes it to its origin rather than to its session. Nothing of the
-// event was recorded.
-var ErrIssuerPending = errors.New("the event that issued its credentials is not yet recorded")
+// event was recorded, not even the credentials it issued (the attributor
+// holds it before it records them).
+var ErrIssuerPending = identity.ErrHeld
 
 // DefaultOptions returns the defaults and Trailhound's catalogues.
 func DefaultOptions() Options {
@@ -141,7 +142,7 @@ func New(s store.Store, opts Options, log *slog.Logger) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Pipeline{
+	p := &Pipeline{
 		store:        s,
 		attr:         identity.NewAttributor(storeAdapter{s}),
 		baseline:     b,
@@ -154,7 +155,21 @@ func New(s store.Store, opts Options, log *slog.Logger) (*Pipeline, error) {
 		repeats:      make(map[string]repeat),
 		burstWindows: windows,
 		accounts:     make(map[string]bool),
-	}, nil
+	}
+	if opts.IssuerWait > 0 && opts.Clock != nil {
+		p.attr.Hold = p.issuerPending
+	}
+	return p, nil
+}
+
+// issuerPending is the attributor's Hold: it notes the event's account as
+// one whose trail is read, and reports whether the event waits for its
+// issuer (identity.IssuerPending).
+func (p *Pipeline) issuerPending(ev *cloudtrail.Event, at identity.Attribution) bool {
+	if a := ev.Account(); a != "" && !p.accounts[a] && len(p.accounts) < maxAccounts {
+		p.accounts[a] = true
+	}
+	return identity.IssuerPending(ev, at, p.opts.Clock(), p.opts.IssuerWait, p.watched)
 }
 
 // Observation is what the pipeline made of one event.
@@ -170,17 +185,12 @@ type Observation struct {
 func (p *Pipeline) Observe(ctx context.Context, ev *cloudtrail.Event) (Observation, error) {
 	var obs Observation
 	at, err := p.attr.Attribute(ctx, ev)
+	obs.Attribution = at
+	if errors.Is(err, ErrIssuerPending) {
+		return obs, fmt.Errorf("event %s: %w", ev.EventID, err)
+	}
 	if err != nil {
 		return obs, fmt.Errorf("attribute event %s: %w", ev.EventID, err)
-	}
-	obs.Attribution = at
-	if p.opts.IssuerWait > 0 && p.opts.Clock != nil {
-		if a := ev.Account(); a != "" && !p.accounts[a] && len(p.accounts) < maxAccounts {
-			p.accounts[a] = true
-		}
-		if identity.IssuerPending(ev, at, p.opts.Clock(), p.opts.IssuerWait, p.watched) {
-			return obs, fmt.Errorf("event %s: %w", ev.EventID, ErrIssuerPending)
-		}
 	}
 	if at.ByService {
 		// AWS services acting on their own are not attackers.
