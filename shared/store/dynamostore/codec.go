@@ -45,10 +45,10 @@ const (
 	attrVal      = "val"      // a fact's value
 	attrFirst    = "first"    // a fact's first seen time
 	attrLast     = "last"     // a fact's last seen time
-	attrEvent    = "event"    // the id of the event that first recorded a fact
+	attrEvent    = "event"    // the id of the event that first recorded a fact, or that a signal stands for
 	attrCreated  = "created"  // the earliest AddEvents time of a profile
 	attrEvents   = "events"   // a profile's event count
-	attrAt       = "at"       // a watermark's time
+	attrAt       = "at"       // a watermark's time; a signal's event time
 	attrVersion  = "version"  // an incident's version
 	attrPolicy   = "policy"   // an incident's policy
 	attrIdentity = "identity" // an incident's identity key

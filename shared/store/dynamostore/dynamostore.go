@@ -219,17 +219,13 @@ func (s *Store) AddFact(ctx context.Context, key string, f baseline.Fact, at tim
 	redelivered := sameEvent(cf.old, eventID)
 	// The fact exists and was last seen at or after at: only its first
 	// seen time, and event, may need to move back.
-	oldEvent := ""
-	if v, ok := cf.old[attrEvent].(*types.AttributeValueMemberS); ok {
-		oldEvent = v.Value
-	}
-	if first, err := getTime(cf.old, attrFirst); err == nil && !detection.EarlierEvent(at, eventID, first, oldEvent) {
+	if first, err := getTime(cf.old, attrFirst); err == nil && !detection.EarlierEvent(at, eventID, first, getS(cf.old, attrEvent)) {
 		return redelivered, nil
 	}
-	update, cond, values, attrs := "SET #first = :t", "#first > :t", item{":t": t}, names(attrFirst)
+	cond, values, attrs := earlierCond(attrFirst, t, eventID)
+	update := "SET #first = :t"
 	if eventID != "" {
-		update, cond = "SET #first = :t, #event = :ev", "#first > :t OR (#first = :t AND #event > :ev)"
-		values[":ev"], attrs = str(eventID), names(attrFirst, attrEvent)
+		update = "SET #first = :t, #event = :ev"
 	}
 	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 s.table,
@@ -332,12 +328,14 @@ func (s *Store) PutSignal(ctx context.Context, sig detection.Signal, expires tim
 	// The time and event id order signals of one id (detection.Signal.Before):
 	// an earlier one replaces the stored one.
 	it[attrAt], it[attrEvent] = str(timeString(sig.Time)), str(sig.EventID)
+	cond, values, attrs := earlierCond(attrAt, it[attrAt], sig.EventID)
+	attrs["#pk"] = AttrPK
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                 s.table,
 		Item:                      it,
-		ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #at > :at OR (#at = :at AND #event > :ev)"),
-		ExpressionAttributeNames:  names(AttrPK, attrAt, attrEvent),
-		ExpressionAttributeValues: item{":at": it[attrAt], ":ev": it[attrEvent]},
+		ConditionExpression:       aws.String("attribute_not_exists(#pk) OR " + cond),
+		ExpressionAttributeNames:  attrs,
+		ExpressionAttributeValues: values,
 	})
 	err = mapErr(ctx, "PutSignal", err)
 	if _, ok := asConditionFailed(err); ok {
@@ -806,11 +804,18 @@ func decode(it item, v any) error {
 	return json.Unmarshal([]byte(data.Value), v)
 }
 
+// earlierCond is the condition that the event (t, eventID) comes before
+// the one an item records in timeAttr and attrEvent: detection.EarlierEvent
+// as a condition expression, using :t and :ev.
+func earlierCond(timeAttr string, t types.AttributeValue, eventID string) (string, item, map[string]string) {
+	n := "#" + timeAttr
+	if eventID == "" {
+		return n + " > :t", item{":t": t}, names(timeAttr)
+	}
+	return n + " > :t OR (" + n + " = :t AND #event > :ev)", item{":t": t, ":ev": str(eventID)}, names(timeAttr, attrEvent)
+}
+
 // sameEvent reports whether a fact item was first recorded by eventID.
 func sameEvent(old item, eventID string) bool {
-	if eventID == "" {
-		return false
-	}
-	v, ok := old[attrEvent].(*types.AttributeValueMemberS)
-	return ok && v.Value == eventID
+	return eventID != "" && getS(old, attrEvent) == eventID
 }

@@ -67,6 +67,13 @@ func signalCases() []testCase {
 			mustPutSignal(t, f, first, f.at(time.Hour), true)
 			mustPutSignal(t, f, second, f.at(time.Hour), false)
 			checkSignals(t, f, store.SignalQuery{Identity: f.roleSession("bob").Key()}, []detection.Signal{first})
+
+			// Without an event id, a signal is earlier only by time
+			// (detection.EarlierEvent): in the same second it replaces none.
+			noID := f.signal("no-id", f.roleSession("bob"), f.at(time.Minute))
+			noID.ID, noID.EventID = a.ID, ""
+			mustPutSignal(t, f, noID, f.at(time.Hour), false)
+			checkSignals(t, f, store.SignalQuery{Identity: f.roleSession("bob").Key()}, []detection.Signal{first})
 		}},
 		{"concurrent PutSignal of one id keeps the earliest", func(t *testing.T, f *fixture) {
 			concurrently(goroutines, func(i int) {
