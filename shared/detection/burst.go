@@ -299,6 +299,7 @@ func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) [
 	}
 	var out []Signal
 	var iw *identityWindows
+	var key string
 	for i := range d.bursts {
 		b := &d.bursts[i]
 		if j := d.sameSelect[i]; j >= 0 {
@@ -310,7 +311,7 @@ func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) [
 			continue
 		}
 		if iw == nil {
-			key := at.Origin.Key()
+			key = at.Origin.Key()
 			iw = d.state[key]
 			if iw == nil {
 				if len(d.state) >= d.limit {
@@ -359,6 +360,8 @@ func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) [
 		}
 		w.cooling = ev.EventTime.Add(b.Window)
 		s := NewSignal(ev, at, b.ID, b.Severity, b.Attack, b.Rationale)
+		// One per identity and window, whichever detector counts it.
+		s.ID = SlotID(b.ID, key, WindowSlot(ev.EventTime, b.Window))
 		s.Tags = b.Tags
 		if s.Facts == nil {
 			s.Facts = map[string]string{}

@@ -117,6 +117,12 @@ func SlotID(kind string, slot ...string) string {
 	return SignalID(strings.Join(slot, "\x00"), kind)
 }
 
+// WindowSlot names the window of length w that t falls in: windows aligned
+// on the Unix epoch, so that every detector names the same windows.
+func WindowSlot(t time.Time, w time.Duration) string {
+	return t.UTC().Truncate(w).Format(time.RFC3339)
+}
+
 // Before reports whether s comes before o (EarlierEvent of their events).
 // Stores keep, of the signals with one id, the first in this order,
 // whatever order they arrive in.

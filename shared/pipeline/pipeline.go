@@ -82,9 +82,6 @@ type Pipeline struct {
 	// repetitions (30 denied GetPasswordData calls are one signal, the
 	// burst detections count them) without writing them.
 	repeats map[string]repeat
-	// burstWindows is each burst's window, by burst id: its signals'
-	// slots.
-	burstWindows map[string]time.Duration
 	// accounts are the accounts whose events this detector has handled:
 	// the organisation's, whose trails Trailhound reads.
 	accounts map[string]bool
@@ -134,27 +131,22 @@ func New(s store.Store, opts Options, log *slog.Logger) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	windows := make(map[string]time.Duration, len(opts.Bursts))
-	for _, b := range opts.Bursts {
-		windows[b.ID] = b.Window
-	}
 	corr, err := incident.NewCorrelator(storeAdapter{s}, opts.Policies, response.Planner{}, opts.Correlator, log)
 	if err != nil {
 		return nil, err
 	}
 	p := &Pipeline{
-		store:        s,
-		attr:         identity.NewAttributor(storeAdapter{s}),
-		baseline:     b,
-		catalogue:    cat,
-		bursts:       bursts,
-		instances:    detection.NewInstanceCredentials(0),
-		correlator:   corr,
-		opts:         opts,
-		log:          log,
-		repeats:      make(map[string]repeat),
-		burstWindows: windows,
-		accounts:     make(map[string]bool),
+		store:      s,
+		attr:       identity.NewAttributor(storeAdapter{s}),
+		baseline:   b,
+		catalogue:  cat,
+		bursts:     bursts,
+		instances:  detection.NewInstanceCredentials(0),
+		correlator: corr,
+		opts:       opts,
+		log:        log,
+		repeats:    make(map[string]repeat),
+		accounts:   make(map[string]bool),
 	}
 	if opts.IssuerWait > 0 && opts.Clock != nil {
 		p.attr.Hold = p.issuerPending
@@ -214,14 +206,10 @@ func (p *Pipeline) Observe(ctx context.Context, ev *cloudtrail.Event) (Observati
 		}
 	}
 	for _, s := range p.instances.Observe(ev, at) {
-		// One per session, whichever of its events shows it.
-		s.ID = detection.SlotID(s.Kind, ev.UserIdentity.ARN)
 		signals = append(signals, pending{Signal: s})
 	}
 	for _, s := range p.bursts.Observe(ev, at) {
-		// One per identity and window, whichever detector counts it.
-		s.ID = detection.SlotID(s.Kind, at.Origin.Key(), slot(ev.EventTime, p.burstWindows[s.Kind]))
-		habitual, err := p.baseline.Habitual(ctx, at.Origin.Key(), s.Kind, ev.EventTime)
+		habitual, err := p.baseline.Habitual(ctx, s.Identity.Key(), s.Kind, ev.EventTime)
 		if err != nil {
 			return obs, fmt.Errorf("baseline burst of event %s: %w", ev.EventID, err)
 		}
@@ -256,15 +244,6 @@ type pending struct {
 	folds bool
 }
 
-// slot names the window of length w that t falls in (windows aligned on
-// the Unix epoch, so every detector names the same windows).
-func slot(t time.Time, w time.Duration) string {
-	if w <= 0 {
-		w = repeatWindow
-	}
-	return t.UTC().Truncate(w).Format(time.RFC3339)
-}
-
 // fold gives a single-event signal its slot id: the identity, the rule,
 // the resource and the fold window the signal falls in. The window is
 // repeatWindow, or routineWindow for a low or info signal the identity
@@ -275,13 +254,14 @@ func slot(t time.Time, w time.Duration) string {
 // into one this detector already stored from an earlier event (nothing to
 // write).
 func (p *Pipeline) fold(ctx context.Context, s *detection.Signal) (bool, error) {
-	key := s.Identity.Key() + "\x00" + s.Kind
+	origin := s.Identity.Key()
+	key := origin + "\x00" + s.Kind
 	if len(s.Resources) > 0 {
 		key += "\x00" + s.Resources[0].ARN + s.Resources[0].ID
 	}
 	window := repeatWindow
 	if s.Severity <= detection.Low {
-		habit, err := p.baseline.Habitual(ctx, s.Identity.Key(), "repeat:"+s.Kind, s.Time)
+		habit, err := p.baseline.Habitual(ctx, origin, "repeat:"+s.Kind, s.Time)
 		if err != nil {
 			return false, err
 		}
@@ -289,7 +269,7 @@ func (p *Pipeline) fold(ctx context.Context, s *detection.Signal) (bool, error) 
 			window = routineWindow
 		}
 	}
-	s.ID = detection.SlotID(s.Kind, key, slot(s.Time, window))
+	s.ID = detection.SlotID(s.Kind, key, detection.WindowSlot(s.Time, window))
 	last, ok := p.repeats[s.ID]
 	return ok && !detection.EarlierEvent(s.Time, s.EventID, last.t, last.event), nil
 }
