@@ -80,10 +80,7 @@ const (
 // keys never change, so a hit stays true until it expires).
 type Attributor struct {
 	ledger Ledger
-	cache  map[string]IssuedKey
-	// rechecked is when each cached unresolved record was last read
-	// again (recheck).
-	rechecked map[string]time.Time
+	cache  map[string]cachedKey
 	// CacheSize bounds the ledger cache; 0 means 10,000 entries.
 	CacheSize int
 	// Hold, when set, is asked about every event once it is attributed
@@ -100,7 +97,14 @@ var ErrHeld = errors.New("the event that issued its credentials is not yet recor
 
 // NewAttributor returns an Attributor over the ledger.
 func NewAttributor(l Ledger) *Attributor {
-	return &Attributor{ledger: l, cache: make(map[string]IssuedKey), rechecked: make(map[string]time.Time)}
+	return &Attributor{ledger: l, cache: make(map[string]cachedKey)}
+}
+
+// cachedKey is a cached ledger record and when it was last read again
+// (recheck).
+type cachedKey struct {
+	IssuedKey
+	rechecked time.Time
 }
 
 // Attribute returns the origin identity of ev. When ev issued temporary
@@ -147,7 +151,7 @@ func (a *Attributor) issued(ctx context.Context, ev *cloudtrail.Event, at Attrib
 	if err != nil {
 		return at, err
 	}
-	if !seen || k.Origin.Resolved || !prev.Origin.Resolved {
+	if !seen || k.Replaces(prev) {
 		if err := a.ledger.Remember(ctx, k); err != nil {
 			return at, fmt.Errorf("remember issued key: %w", err)
 		}
@@ -284,13 +288,17 @@ func (a *Attributor) lookup(ctx context.Context, key string, at time.Time) (Issu
 	if !strings.HasPrefix(key, "ASIA") && !strings.HasPrefix(key, servicePrefix) {
 		return IssuedKey{}, false, nil
 	}
-	cached, ok := a.cache[key]
+	c, ok := a.cache[key]
+	cached := c.IssuedKey
 	if ok && !at.Before(cached.Expires) {
 		delete(a.cache, key)
 		ok = false
 	}
-	if ok && !a.recheck(key, cached, at) {
-		return cached, true, nil
+	if ok {
+		if !a.recheck(&c, at) {
+			return cached, true, nil
+		}
+		a.cache[key] = c
 	}
 	k, found, err := a.ledger.Lookup(ctx, key, at)
 	if err != nil {
@@ -312,17 +320,14 @@ func (a *Attributor) lookup(ctx context.Context, key string, at time.Time) (Issu
 // at most every recheckEvery of event time, for unresolvedRecheck after the
 // key was issued: each read is a GetItem, and a vendor's cross-account
 // sessions are never resolved.
-func (a *Attributor) recheck(key string, k IssuedKey, at time.Time) bool {
-	if k.Origin.Resolved || k.Origin.Type != TypeAWSAccount || at.Sub(k.Issued) >= unresolvedRecheck {
+func (a *Attributor) recheck(c *cachedKey, at time.Time) bool {
+	if c.Origin.Resolved || c.Origin.Type != TypeAWSAccount || at.Sub(c.Issued) >= unresolvedRecheck {
 		return false
 	}
-	if last, ok := a.rechecked[key]; ok && at.Sub(last) < recheckEvery {
+	if !c.rechecked.IsZero() && at.Sub(c.rechecked) < recheckEvery {
 		return false
 	}
-	if len(a.rechecked) >= 1000 {
-		clear(a.rechecked)
-	}
-	a.rechecked[key] = at
+	c.rechecked = at
 	return true
 }
 
@@ -355,21 +360,25 @@ func (a *Attributor) remember(k IssuedKey) {
 		// Which half is not left to map order: a cached record can be
 		// better than the ledger's (the issuing event seen here), and a
 		// replay should attribute the same way every time.
-		keys := make([]IssuedKey, 0, len(a.cache))
-		for _, c := range a.cache {
-			keys = append(keys, c)
+		type entry struct {
+			expires time.Time
+			key     string
 		}
-		slices.SortFunc(keys, func(x, y IssuedKey) int {
-			if c := x.Expires.Compare(y.Expires); c != 0 {
+		entries := make([]entry, 0, len(a.cache))
+		for key, c := range a.cache {
+			entries = append(entries, entry{c.Expires, key})
+		}
+		slices.SortFunc(entries, func(x, y entry) int {
+			if c := x.expires.Compare(y.expires); c != 0 {
 				return c
 			}
-			return strings.Compare(x.AccessKeyID, y.AccessKeyID)
+			return strings.Compare(x.key, y.key)
 		})
-		for _, c := range keys[:len(keys)-limit/2] {
-			delete(a.cache, c.AccessKeyID)
+		for _, e := range entries[:len(entries)-limit/2] {
+			delete(a.cache, e.key)
 		}
 	}
-	a.cache[k.AccessKeyID] = k
+	a.cache[k.AccessKeyID] = cachedKey{IssuedKey: k}
 }
 
 // Redact shortens an access key id for logs: "ASIA…WXYZ".

@@ -85,3 +85,11 @@ type IssuedKey struct {
 	// Issued is when that call was made.
 	Issued time.Time `json:"issued,omitzero"`
 }
+
+// Replaces reports whether k may replace old, the record of the same key:
+// a resolved record is never replaced by an unresolved one (a detector that
+// saw only the target account's copy of an AssumeRole must not undo one
+// that saw the caller's). Every ledger keeps to it.
+func (k IssuedKey) Replaces(old IssuedKey) bool {
+	return k.Origin.Resolved || !old.Origin.Resolved
+}

@@ -251,7 +251,7 @@ func (s *Store) PutKey(ctx context.Context, k identity.IssuedKey) error {
 		keys, byExpiry := tx.Bucket([]byte(bucketKeys)), tx.Bucket([]byte(bucketKeysByExpiry))
 		var old identity.IssuedKey
 		switch err := getJSON(keys, id, &old); {
-		case err == nil && old.Origin.Resolved && !k.Origin.Resolved:
+		case err == nil && !k.Replaces(old):
 			return nil // store.Store: never replaced by an unresolved record
 		case err == nil:
 			if err := byExpiry.Delete(indexKey(nil, old.Expires, id)); err != nil {

@@ -94,7 +94,8 @@ func (s *Store) PutKey(ctx context.Context, k identity.IssuedKey) error {
 	it[attrResolved] = &types.AttributeValueMemberBOOL{Value: k.Origin.Resolved}
 	in := &dynamodb.PutItemInput{TableName: s.table, Item: it}
 	if !k.Origin.Resolved {
-		// Never over a resolved record (store.Store). Records written
+		// Never over a resolved record (identity.IssuedKey.Replaces as a
+		// condition). Records written
 		// before the attribute existed are replaced, as they were.
 		in.ConditionExpression = aws.String("attribute_not_exists(#resolved) OR #resolved = :false")
 		in.ExpressionAttributeNames = names(attrResolved)

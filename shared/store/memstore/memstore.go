@@ -110,7 +110,7 @@ func (s *Store) PutKey(ctx context.Context, k identity.IssuedKey) error {
 	k = cloneKey(k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if old, ok := s.keys[k.AccessKeyID]; ok && old.Origin.Resolved && !k.Origin.Resolved {
+	if old, ok := s.keys[k.AccessKeyID]; ok && !k.Replaces(old) {
 		return nil
 	}
 	s.keys[k.AccessKeyID] = k
