@@ -40,6 +40,24 @@ type Seen struct {
 	Event string `json:"event,omitempty"`
 }
 
+// Record merges a sighting in the event eventID at t into s: the last-seen
+// time moves forward, the first (with its event) back when the event comes
+// before it (detection.EarlierEvent: concurrent detectors record an
+// identity's events in any order, and the earliest keeps the fact). It
+// reports whether the event is now the fact's first (it moved First, or it
+// is the event that found it: a redelivery) and whether s changed. Every
+// store's AddFact and the cached profile merge with it.
+func (s *Seen) Record(t time.Time, eventID string) (first, changed bool) {
+	if t.After(s.Last) {
+		s.Last, changed = t, true
+	}
+	if detection.EarlierEvent(t, eventID, s.First, s.Event) {
+		s.First, s.Event = t, eventID
+		return true, true
+	}
+	return eventID != "" && s.Event == eventID, changed
+}
+
 // Profile is what an origin identity has used, with first and last seen.
 type Profile struct {
 	// Key is the origin's key (identity.Origin.Key).
@@ -123,13 +141,7 @@ func (p *Profile) record(f Fact, t time.Time, eventID string) (Seen, bool) {
 		vals[f.Value] = s
 		return s, true
 	}
-	if t.After(s.Last) {
-		s.Last = t
-	}
-	first := detection.EarlierEvent(t, eventID, s.First, s.Event)
-	if first {
-		s.First, s.Event = t, eventID
-	}
+	first, _ := s.Record(t, eventID)
 	vals[f.Value] = s
-	return s, first || (eventID != "" && s.Event == eventID)
+	return s, first
 }

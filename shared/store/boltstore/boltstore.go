@@ -360,8 +360,8 @@ func (s *Store) AddFact(ctx context.Context, key string, f baseline.Fact, at tim
 		case err != nil:
 			return err
 		}
-		unchanged = !detection.EarlierEvent(at, eventID, seen.First, seen.Event) && !at.After(seen.Last)
-		redelivered = eventID != "" && seen.Event == eventID
+		first, changed := seen.Record(at, eventID) // a copy: nothing is written here
+		unchanged, redelivered = !changed, first
 		return nil
 	})
 	if err != nil {
@@ -389,13 +389,7 @@ func (s *Store) AddFact(ctx context.Context, key string, f baseline.Fact, at tim
 		case err != nil:
 			return err
 		default:
-			added = eventID != "" && seen.Event == eventID
-			if detection.EarlierEvent(at, eventID, seen.First, seen.Event) {
-				seen.First, seen.Event, added = at, eventID, true
-			}
-			if at.After(seen.Last) {
-				seen.Last = at
-			}
+			added, _ = seen.Record(at, eventID)
 		}
 		return putJSON(b, fk, seen)
 	})
