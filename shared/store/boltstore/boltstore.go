@@ -486,10 +486,7 @@ func (s *Store) PutSignal(ctx context.Context, sig detection.Signal, expires tim
 			return nil
 		default:
 			// An earlier event of the same slot: it replaces the stored one.
-			if err := tx.Bucket([]byte(bucketSignalsByTime)).Delete(indexKey(nil, old.Signal.Time, id)); err != nil {
-				return err
-			}
-			if err := tx.Bucket([]byte(bucketSignalsByIdentity)).Delete(indexKey(identityPrefix(old.Signal.Identity.Key()), old.Signal.Time, id)); err != nil {
+			if err := deleteSignalIndexes(tx, id, old.Signal); err != nil {
 				return err
 			}
 			if err := tx.Bucket([]byte(bucketSignalsByExpiry)).Delete(indexKey(nil, old.Expires, id)); err != nil {
@@ -817,10 +814,7 @@ func (s *Store) Purge(ctx context.Context, now time.Time) (int, error) {
 			if err := getJSON(signals, id, &rec); err != nil {
 				return fmt.Errorf("signal %s: %w", id, err)
 			}
-			if err := tx.Bucket([]byte(bucketSignalsByTime)).Delete(indexKey(nil, rec.Signal.Time, id)); err != nil {
-				return err
-			}
-			if err := tx.Bucket([]byte(bucketSignalsByIdentity)).Delete(indexKey(identityPrefix(rec.Signal.Identity.Key()), rec.Signal.Time, id)); err != nil {
+			if err := deleteSignalIndexes(tx, id, rec.Signal); err != nil {
 				return err
 			}
 			if err := signals.Delete(id); err != nil {
@@ -926,4 +920,13 @@ func putJSON(b *bolt.Bucket, k []byte, v any) error {
 		return fmt.Errorf("encode %q: %w", k, err)
 	}
 	return b.Put(k, data)
+}
+
+// deleteSignalIndexes removes a stored signal from the time and identity
+// indexes (the expiry index is the caller's: Purge walks it).
+func deleteSignalIndexes(tx *bolt.Tx, id []byte, sig detection.Signal) error {
+	if err := tx.Bucket([]byte(bucketSignalsByTime)).Delete(indexKey(nil, sig.Time, id)); err != nil {
+		return err
+	}
+	return tx.Bucket([]byte(bucketSignalsByIdentity)).Delete(indexKey(identityPrefix(sig.Identity.Key()), sig.Time, id))
 }
