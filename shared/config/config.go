@@ -50,11 +50,15 @@ type Settings struct {
 	CorrelatorFunction string
 }
 
+// lambdaRetrySpan is when Lambda makes its last retry of an asynchronous
+// invocation: after one minute, then two more.
+const lambdaRetrySpan = 3 * time.Minute
+
 // DefaultIssuerWait is the detector's wait for the events that issue
-// sessions' credentials: shorter than Lambda's two retries (after one
-// minute, then two more), so that an event still waiting on its last
-// attempt is attributed as it is rather than dead-lettered.
-const DefaultIssuerWait = 2 * time.Minute
+// sessions' credentials: shorter than lambdaRetrySpan, so that an event
+// still waiting on its last attempt is attributed as it is rather than
+// dead-lettered. A configured wait must end before it too.
+const DefaultIssuerWait = lambdaRetrySpan - time.Minute
 
 // Need says which settings a function requires.
 type Need struct {
@@ -121,7 +125,7 @@ func Load(getenv func(string) string, need Need) (Settings, error) {
 	// Lambda retries a failed asynchronous invocation twice, one and then
 	// two minutes apart: a wait longer than the first retry's delay plus
 	// the second's would send waiting events to the dead-letter queue.
-	duration(EnvIssuerWait, 0, 3*time.Minute-time.Second, &s.Pipeline.IssuerWait)
+	duration(EnvIssuerWait, 0, lambdaRetrySpan-time.Second, &s.Pipeline.IssuerWait)
 	if v := getenv(EnvLogLevel); v != "" {
 		if err := s.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			bad(EnvLogLevel, "%q is not debug, info, warn or error", v)
