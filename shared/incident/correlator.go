@@ -78,7 +78,7 @@ type Correlator struct {
 	// enables.
 	cache *cache
 	// used is match's buffer, reused between policies and runs.
-	used []detection.Signal
+	used []*detection.Signal
 }
 
 // NewCorrelator validates the policies and returns a correlator.
@@ -287,7 +287,7 @@ func (c *Correlator) correlateOnce(ctx context.Context, key string, now time.Tim
 			// Signals after the quiet period of the last incident start a
 			// new one, which must stand on its own.
 			known := newKnownSet(prev.Signals)
-			first := slices.IndexFunc(window, func(s detection.Signal) bool { return !known.has(&s) })
+			first := firstUnknown(window, &known)
 			if first >= 0 && window[first].Time.After(prev.LastSeen.Add(c.opts.Quiet)) {
 				current = nil
 				window = since(window, prev.LastSeen.Add(time.Nanosecond))
@@ -297,8 +297,11 @@ func (c *Correlator) correlateOnce(ctx context.Context, key string, now time.Tim
 		if used == nil {
 			continue
 		}
-		c.used = used // reused: build copies what it keeps
 		inc, ok := c.build(p, current, used, now)
+		// The buffer is reused; build copied what it keeps, and the
+		// pointers into the window must not keep it alive.
+		clear(used)
+		c.used = used
 		if !ok {
 			continue
 		}
@@ -364,6 +367,17 @@ func (k *knownSet) has(s *detection.Signal) bool {
 	return false
 }
 
+// firstUnknown returns the index of the first of the signals the known set
+// does not hold, or -1.
+func firstUnknown(signals []detection.Signal, known *knownSet) int {
+	for i := range signals {
+		if !known.has(&signals[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
 // since returns the signals (ordered by time) at or after t.
 func since(signals []detection.Signal, t time.Time) []detection.Signal {
 	i, _ := slices.BinarySearchFunc(signals, t, func(s detection.Signal, t time.Time) int { return s.Time.Compare(t) })
@@ -379,13 +393,13 @@ func between(signals []detection.Signal, from, until time.Time) []detection.Sign
 
 // build merges the signals into the open incident (or a new one) and
 // reports whether anything changed.
-func (c *Correlator) build(p *Policy, current *Incident, used []detection.Signal, now time.Time) (Incident, bool) {
+func (c *Correlator) build(p *Policy, current *Incident, used []*detection.Signal, now time.Time) (Incident, bool) {
 	var inc Incident
 	var known knownSet
 	if current != nil {
 		inc = *current
 		listed := newKnownSet(current.Signals)
-		if !slices.ContainsFunc(used, func(s detection.Signal) bool { return !listed.has(&s) }) {
+		if !slices.ContainsFunc(used, func(s *detection.Signal) bool { return !listed.has(s) }) {
 			return inc, false
 		}
 		known = newKnownSet(current.Signals)
@@ -397,7 +411,7 @@ func (c *Correlator) build(p *Policy, current *Incident, used []detection.Signal
 	}
 	added := false
 	for _, s := range used {
-		if known.has(&s) {
+		if known.has(s) {
 			continue
 		}
 		added = true
@@ -442,7 +456,7 @@ func (c *Correlator) build(p *Policy, current *Incident, used []detection.Signal
 	return inc, true
 }
 
-func ref(s detection.Signal) SignalRef {
+func ref(s *detection.Signal) SignalRef {
 	session := ""
 	if n := len(s.Identity.Chain); n > 0 {
 		session = s.Identity.Chain[n-1]
@@ -452,7 +466,7 @@ func ref(s detection.Signal) SignalRef {
 }
 
 // addSignalFacts folds one signal's event into the facts.
-func (inc *Incident) addSignalFacts(s detection.Signal) {
+func (inc *Incident) addSignalFacts(s *detection.Signal) {
 	f := &inc.Facts
 	f.Events++
 	if s.ErrorCode != "" {
@@ -504,7 +518,7 @@ func (id *Identity) adopt(o identity.Origin) {
 
 // chainResources names the roles the identity worked through and, for an
 // IAM user, the user: the targets of session revocation and quarantine.
-func chainResources(s detection.Signal) []detection.Resource {
+func chainResources(s *detection.Signal) []detection.Resource {
 	var out []detection.Resource
 	for _, hop := range s.Identity.Chain {
 		if role := identity.RoleARNFromSession(hop); role != "" {

@@ -166,7 +166,7 @@ func ValidatePolicies(ps []Policy) error {
 // when it does not hold. Signals from calls an AWS service made on the
 // identity's behalf (CloudFormation deploying a stack) never satisfy a
 // policy.
-func (p *Policy) match(signals, used []detection.Signal) []detection.Signal {
+func (p *Policy) match(signals []detection.Signal, used []*detection.Signal) []*detection.Signal {
 	counts := func(s *detection.Signal, tags []string) bool {
 		return s.ServiceInvoked == "" && hasAny(s.Tags, tags)
 	}
@@ -177,6 +177,9 @@ func (p *Policy) match(signals, used []detection.Signal) []detection.Signal {
 			if counts(&signals[i], clause) {
 				satisfied = true
 				strong = strong || signals[i].Severity >= p.MinSeverity
+				if strong {
+					break // nothing later changes either
+				}
 			}
 		}
 		if !satisfied {
@@ -194,7 +197,7 @@ func (p *Policy) match(signals, used []detection.Signal) []detection.Signal {
 			in = in || counts(s, clause)
 		}
 		if in {
-			used = append(used, *s)
+			used = append(used, s)
 		}
 	}
 	return used
