@@ -202,7 +202,7 @@ func (b *Baseline) Observe(ctx context.Context, ev *cloudtrail.Event, at identit
 	if at.ByService {
 		return nil, nil
 	}
-	key := at.Origin.Key()
+	key := at.Key()
 	e, err := b.load(ctx, key)
 	if err != nil {
 		return nil, err
@@ -265,7 +265,7 @@ func (b *Baseline) Observe(ctx context.Context, ev *cloudtrail.Event, at identit
 			continue
 		}
 		if k, ok := kinds[f.Dim]; ok {
-			signals = append(signals, newSignal(ev, at, k, f))
+			signals = append(signals, newSignal(ev, at, key, k, f))
 		}
 	}
 
@@ -349,11 +349,11 @@ func (b *Baseline) evict(ctx context.Context) {
 	}
 }
 
-func newSignal(ev *cloudtrail.Event, at identity.Attribution, k kind, f Fact) detection.Signal {
+func newSignal(ev *cloudtrail.Event, at identity.Attribution, key string, k kind, f Fact) detection.Signal {
 	s := detection.NewSignal(ev, at, k.name, k.severity, k.attack, fmt.Sprintf(k.why, f.Value))
 	// One signal per identity and fact, whichever event raises it: the
 	// store keeps the earliest event's.
-	s.ID = detection.SlotID(k.name, at.Origin.Key(), string(f.Dim), f.Value)
+	s.ID = detection.SlotID(k.name, key, string(f.Dim), f.Value)
 	if s.Facts == nil {
 		s.Facts = map[string]string{}
 	}

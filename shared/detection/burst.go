@@ -311,7 +311,7 @@ func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) [
 			continue
 		}
 		if iw == nil {
-			key = at.Origin.Key()
+			key = at.Key()
 			iw = d.state[key]
 			if iw == nil {
 				if len(d.state) >= d.limit {
@@ -361,7 +361,7 @@ func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) [
 		w.cooling = ev.EventTime.Add(b.Window)
 		s := NewSignal(ev, at, b.ID, b.Severity, b.Attack, b.Rationale)
 		// One per identity and window, whichever detector counts it.
-		s.ID = SlotID(b.ID, key, WindowSlot(ev.EventTime, b.Window))
+		s.ID = WindowSlotID(b.ID, ev.EventTime, b.Window, key)
 		s.Tags = b.Tags
 		if s.Facts == nil {
 			s.Facts = map[string]string{}

@@ -82,6 +82,8 @@ type Pipeline struct {
 	// repetitions (30 denied GetPasswordData calls are one signal, the
 	// burst detections count them) without writing them.
 	repeats map[string]repeat
+	// repeatKinds memoises repeatKind (there are as many as rules).
+	repeatKinds map[string]string
 	// accounts are the accounts whose events this detector has handled:
 	// the organisation's, whose trails Trailhound reads.
 	accounts map[string]bool
@@ -136,17 +138,18 @@ func New(s store.Store, opts Options, log *slog.Logger) (*Pipeline, error) {
 		return nil, err
 	}
 	p := &Pipeline{
-		store:      s,
-		attr:       identity.NewAttributor(storeAdapter{s}),
-		baseline:   b,
-		catalogue:  cat,
-		bursts:     bursts,
-		instances:  detection.NewInstanceCredentials(0),
-		correlator: corr,
-		opts:       opts,
-		log:        log,
-		repeats:    make(map[string]repeat),
-		accounts:   make(map[string]bool),
+		store:       s,
+		attr:        identity.NewAttributor(storeAdapter{s}),
+		baseline:    b,
+		catalogue:   cat,
+		bursts:      bursts,
+		instances:   detection.NewInstanceCredentials(0),
+		correlator:  corr,
+		opts:        opts,
+		log:         log,
+		repeats:     make(map[string]repeat),
+		accounts:    make(map[string]bool),
+		repeatKinds: make(map[string]string),
 	}
 	if opts.IssuerWait > 0 && opts.Clock != nil {
 		p.attr.Hold = p.issuerPending
@@ -198,8 +201,9 @@ func (p *Pipeline) Observe(ctx context.Context, ev *cloudtrail.Event) (Observati
 	for _, s := range firstSeen {
 		signals = append(signals, pending{Signal: s})
 	}
+	key := at.Key()
 	for _, s := range p.catalogue.Evaluate(ev, at) {
-		if folded, err := p.fold(ctx, &s); err != nil {
+		if folded, err := p.fold(ctx, &s, key); err != nil {
 			return obs, fmt.Errorf("baseline repeat of event %s: %w", ev.EventID, err)
 		} else if !folded {
 			signals = append(signals, pending{s, true})
@@ -209,7 +213,7 @@ func (p *Pipeline) Observe(ctx context.Context, ev *cloudtrail.Event) (Observati
 		signals = append(signals, pending{Signal: s})
 	}
 	for _, s := range p.bursts.Observe(ev, at) {
-		habitual, err := p.baseline.Habitual(ctx, s.Identity.Key(), s.Kind, ev.EventTime)
+		habitual, err := p.baseline.Habitual(ctx, key, s.Kind, ev.EventTime)
 		if err != nil {
 			return obs, fmt.Errorf("baseline burst of event %s: %w", ev.EventID, err)
 		}
@@ -253,15 +257,10 @@ type pending struct {
 // store the same signals. fold reports whether the signal is folded
 // into one this detector already stored from an earlier event (nothing to
 // write).
-func (p *Pipeline) fold(ctx context.Context, s *detection.Signal) (bool, error) {
-	origin := s.Identity.Key()
-	key := origin + "\x00" + s.Kind
-	if len(s.Resources) > 0 {
-		key += "\x00" + s.Resources[0].ARN + s.Resources[0].ID
-	}
+func (p *Pipeline) fold(ctx context.Context, s *detection.Signal, origin string) (bool, error) {
 	window := repeatWindow
 	if s.Severity <= detection.Low {
-		habit, err := p.baseline.Habitual(ctx, origin, "repeat:"+s.Kind, s.Time)
+		habit, err := p.baseline.Habitual(ctx, origin, p.repeatKind(s.Kind), s.Time)
 		if err != nil {
 			return false, err
 		}
@@ -269,9 +268,26 @@ func (p *Pipeline) fold(ctx context.Context, s *detection.Signal) (bool, error) 
 			window = routineWindow
 		}
 	}
-	s.ID = detection.SlotID(s.Kind, key, detection.WindowSlot(s.Time, window))
+	// The slot: origin, kind and the first resource (its ARN or id: a
+	// resource has one or the other, so naming it builds no string).
+	if len(s.Resources) > 0 {
+		s.ID = detection.WindowSlotID(s.Kind, s.Time, window, origin, s.Kind, s.Resources[0].ARN+s.Resources[0].ID)
+	} else {
+		s.ID = detection.WindowSlotID(s.Kind, s.Time, window, origin, s.Kind)
+	}
 	last, ok := p.repeats[s.ID]
 	return ok && !detection.EarlierEvent(s.Time, s.EventID, last.t, last.event), nil
+}
+
+// repeatKind returns the name under which the baseline counts a kind's
+// repeats ("repeat:" and the kind), built once per kind.
+func (p *Pipeline) repeatKind(kind string) string {
+	r, ok := p.repeatKinds[kind]
+	if !ok {
+		r = "repeat:" + kind
+		p.repeatKinds[kind] = r
+	}
+	return r
 }
 
 // stored remembers a folding signal once it is safely stored (or found
