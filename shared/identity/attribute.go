@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 	"github.com/trailhound/trailhound/shared/cloudtrail"
@@ -597,7 +598,8 @@ type stsResponse struct {
 // one pass (gjson) where encoding/json unmarshalling was 6 % of a replay:
 // every role assumption goes through here. As unmarshalling into a struct
 // of those members would, it gives up on a member of the wrong type; the
-// assumed-role user, when there is one, names the session.
+// assumed-role user, when there is one, names the session. It reads a view
+// of raw (the members it returns are copied out of it).
 func parseSTSResponse(raw []byte) (resp stsResponse, ok bool) {
 	ok = true
 	str := func(v gjson.Result, dst *string) {
@@ -622,7 +624,7 @@ func parseSTSResponse(raw []byte) (resp stsResponse, ok bool) {
 	}
 	var creds, assumed bool
 	var federated string
-	gjson.ParseBytes(raw).ForEach(func(k, v gjson.Result) bool {
+	gjson.Parse(view(raw)).ForEach(func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "credentials":
 			if v.Type == gjson.Null {
@@ -653,13 +655,45 @@ func parseSTSResponse(raw []byte) (resp stsResponse, ok bool) {
 	if !assumed {
 		resp.Session = federated
 	}
-	return resp, ok && creds && resp.AccessKeyID != ""
+	if ok = ok && creds && resp.AccessKeyID != ""; ok {
+		resp.detach()
+	}
+	return resp, ok
+}
+
+// detach copies the members out of the bytes they were read from, in one
+// allocation.
+func (r *stsResponse) detach() {
+	members := [...]*string{&r.AccessKeyID, &r.Expiration, &r.Session, &r.SourceIdentity}
+	n := 0
+	for _, m := range members {
+		n += len(*m)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, m := range members {
+		b.WriteString(*m)
+	}
+	all := b.String()
+	for _, m := range members {
+		*m, all = all[:len(*m)], all[len(*m):]
+	}
+}
+
+// view returns raw as a string without copying it, for gjson to read: a
+// gjson result of the view shares raw's memory, which the replay reuses
+// for later events (Stream.Recycle), so no result is kept beyond the call
+// that reads it unless it is copied.
+func view(raw []byte) string {
+	return unsafe.String(unsafe.SliceData(raw), len(raw))
 }
 
 // sessionFromRequest builds the session ARN from an AssumeRole request's
-// roleArn and roleSessionName, or returns "".
+// roleArn and roleSessionName, or returns "". It reads a view of raw: the
+// ARN it returns is a new string.
 func sessionFromRequest(raw json.RawMessage) string {
-	r := gjson.GetManyBytes(raw, "roleArn", "roleSessionName")
+	request := view(raw)
+	r := [...]gjson.Result{gjson.Get(request, "roleArn"), gjson.Get(request, "roleSessionName")}
 	for _, v := range r {
 		if v.Type != gjson.String && v.Type != gjson.Null {
 			return ""
