@@ -359,7 +359,7 @@ func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) [
 			continue
 		}
 		w.cooling = ev.EventTime.Add(b.Window)
-		s := NewSignal(ev, at, b.ID, b.Severity, b.Attack, b.Rationale)
+		s := newSignal(ev, at, b.ID, b.Severity, b.Attack, b.Rationale)
 		// One per identity and window, whichever detector counts it.
 		s.ID = WindowSlotID(b.ID, ev.EventTime, b.Window, key)
 		s.Tags = b.Tags

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trailhound/trailhound/shared/cloudtrail"
 	"github.com/trailhound/trailhound/shared/detection"
 )
 
@@ -34,5 +35,21 @@ func TestSlotIDs(t *testing.T) {
 	}
 	if got, w := detection.WindowSlot(at, 10*time.Minute), "2024-01-01T09:10:00Z"; got != w {
 		t.Errorf("WindowSlot = %s, want %s", got, w)
+	}
+}
+
+func TestNewResourceRegion(t *testing.T) {
+	ev := &cloudtrail.Event{AWSRegion: "eu-west-1", RecipientAccountID: "111122223333"}
+	for arn, want := range map[string]string{
+		"arn:aws:lambda:us-east-1:111122223333:function:f": "us-east-1",
+		"arn:aws:s3:::bucket":                              "",
+		"arn:aws:iam::111122223333:role/r":                 "",
+		"arn:aws:sns:us-west-2:111122223333":               "us-west-2",
+		"arn:aws:sns:us-west-2":                            "eu-west-1",
+		"arn:":                                             "eu-west-1",
+	} {
+		if got := detection.NewResource("any", arn, ev).Region; got != want {
+			t.Errorf("NewResource(%q).Region = %q, want %q", arn, got, want)
+		}
 	}
 }
