@@ -82,6 +82,8 @@ type Pipeline struct {
 	// repetitions (30 denied GetPasswordData calls are one signal, the
 	// burst detections count them) without writing them.
 	repeats map[string]repeat
+	// signals is the buffer Observe gathers an event's signals in.
+	signals []detection.Signal
 	// repeatKinds memoises repeatKind (there are as many as rules).
 	repeatKinds map[string]string
 	// accounts are the accounts whose events this detector has handled:
@@ -195,23 +197,33 @@ func (p *Pipeline) Observe(ctx context.Context, ev *cloudtrail.Event) (Observati
 	if err != nil {
 		return obs, fmt.Errorf("baseline event %s: %w", ev.EventID, err)
 	}
+	// The event's signals are gathered in a buffer the pipeline reuses,
+	// emptied once they are stored.
+	signals := append(p.signals[:0], firstSeen...)
+	defer func() {
+		clear(signals)
+		p.signals = signals[:0]
+	}()
 	// Single-event signals fold their repeats into their slot (fold); the
-	// slot is remembered once the signal is stored.
-	signals := make([]pending, 0, len(firstSeen))
-	for _, s := range firstSeen {
-		signals = append(signals, pending{Signal: s})
-	}
+	// slot is remembered once the signal is stored. They are
+	// signals[rules:folding].
 	key := at.Key()
-	for _, s := range p.catalogue.Evaluate(ev, at) {
-		if folded, err := p.fold(ctx, &s, key); err != nil {
+	rules := len(signals)
+	signals = p.catalogue.AppendUnnamed(signals, ev, at)
+	folding := rules
+	for i := rules; i < len(signals); i++ {
+		folded, err := p.fold(ctx, &signals[i], key)
+		if err != nil {
 			return obs, fmt.Errorf("baseline repeat of event %s: %w", ev.EventID, err)
-		} else if !folded {
-			signals = append(signals, pending{s, true})
+		}
+		if !folded {
+			signals[folding] = signals[i]
+			folding++
 		}
 	}
-	for _, s := range p.instances.Observe(ev, at) {
-		signals = append(signals, pending{Signal: s})
-	}
+	clear(signals[folding:])
+	signals = signals[:folding]
+	signals = append(signals, p.instances.Observe(ev, at)...)
 	for _, s := range p.bursts.Observe(ev, at) {
 		habitual, err := p.baseline.Habitual(ctx, key, s.Kind, ev.EventTime)
 		if err != nil {
@@ -222,30 +234,24 @@ func (p *Pipeline) Observe(ctx context.Context, ev *cloudtrail.Event) (Observati
 			s.Rationale += " (habitual for this identity)"
 			s.Tags = nil
 		}
-		signals = append(signals, pending{Signal: s})
+		signals = append(signals, s)
 	}
-	for _, s := range signals {
-		created, err := p.store.PutSignal(ctx, s.Signal, s.Time.Add(p.opts.SignalTTL))
+	for i := range signals {
+		s := &signals[i]
+		created, err := p.store.PutSignal(ctx, *s, s.Time.Add(p.opts.SignalTTL))
 		if err != nil {
 			return obs, fmt.Errorf("store signal %s of event %s: %w", s.Kind, ev.EventID, err)
 		}
-		if s.folds {
-			p.stored(s.Signal)
+		if i >= rules && i < folding {
+			p.stored(s)
 		}
 		if created {
-			obs.Signals = append(obs.Signals, s.Signal)
+			obs.Signals = append(obs.Signals, *s)
 			p.log.LogAttrs(ctx, slog.LevelDebug, "signal",
 				slog.String("kind", s.Kind), slog.String("event_id", s.EventID), slog.String("identity", s.Identity.ARN))
 		}
 	}
 	return obs, nil
-}
-
-// pending is a signal on its way to the store; folds is set for
-// single-event signals, whose repeats fold into them.
-type pending struct {
-	detection.Signal
-	folds bool
 }
 
 // fold gives a single-event signal its slot id: the identity, the rule,
@@ -293,7 +299,7 @@ func (p *Pipeline) repeatKind(kind string) string {
 // stored remembers a folding signal once it is safely stored (or found
 // stored from an earlier event), so that a redelivered event whose signal
 // failed to store raises it again.
-func (p *Pipeline) stored(s detection.Signal) {
+func (p *Pipeline) stored(s *detection.Signal) {
 	if len(p.repeats) > 100000 {
 		for k, r := range p.repeats {
 			if s.Time.Sub(r.t) > routineWindow {
