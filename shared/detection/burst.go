@@ -305,7 +305,7 @@ func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) [
 		if j := d.sameSelect[i]; j >= 0 {
 			d.selected[i] = d.selected[j]
 		} else {
-			d.selected[i] = d.selects(i, ev, at)
+			d.selected[i] = d.selects(i, ev, &at)
 		}
 		if !d.selected[i] {
 			continue
@@ -383,7 +383,7 @@ func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) [
 	return out
 }
 
-func (d *BurstDetector) selects(i int, ev *cloudtrail.Event, at identity.Attribution) bool {
+func (d *BurstDetector) selects(i int, ev *cloudtrail.Event, at *identity.Attribution) bool {
 	b := &d.bursts[i]
 	sel := &b.Select
 	if sel.Source != "" && ev.EventSource != sel.Source {

@@ -279,7 +279,7 @@ func (c *Catalogue) AppendUnnamed(dst []Signal, ev *cloudtrail.Event, at identit
 		if r.SuccessOnly && ev.ErrorCode != "" {
 			continue
 		}
-		if !c.match(i, ev, at) {
+		if !c.match(i, ev, &at) {
 			continue
 		}
 		dst = append(dst, c.signal(r, ev, at))
@@ -287,8 +287,13 @@ func (c *Catalogue) AppendUnnamed(dst []Signal, ev *cloudtrail.Event, at identit
 	return dst
 }
 
-func (c *Catalogue) match(i int, ev *cloudtrail.Event, at identity.Attribution) bool {
-	for j, cond := range c.rules[i].Where {
+// match reports whether the event meets rule i's conditions. It takes the
+// conditions and the attribution by reference: it runs for every event a
+// rule or a burst is indexed under, for each condition.
+func (c *Catalogue) match(i int, ev *cloudtrail.Event, at *identity.Attribution) bool {
+	where := c.rules[i].Where
+	for j := range where {
+		cond := &where[j]
 		var p *pattern
 		if c.patterns[i] != nil {
 			p = c.patterns[i][j]
@@ -300,13 +305,13 @@ func (c *Catalogue) match(i int, ev *cloudtrail.Event, at identity.Attribution) 
 	return true
 }
 
-func (c *Catalogue) holds(cond Cond, p *pattern, ev *cloudtrail.Event, at identity.Attribution) bool {
+func (c *Catalogue) holds(cond *Cond, p *pattern, ev *cloudtrail.Event, at *identity.Attribution) bool {
 	v := Field(ev, cond.Field)
 	switch cond.Op {
 	case Exists:
 		return v.Exists() && v.Type != gjson.Null && v.String() != "" && v.Raw != "{}" && v.Raw != "[]"
 	case Is:
-		return c.preds[cond.Values[0]](Context{Event: ev, Attribution: at}, v)
+		return c.preds[cond.Values[0]](Context{Event: ev, Attribution: *at}, v)
 	}
 	return anyString(v, func(s string) bool {
 		switch cond.Op {
