@@ -134,9 +134,10 @@ type entry struct {
 	// lookups of the profile. Consecutive events of an identity mostly
 	// share their region, network, tool, account, hour and service.
 	recent [slots]recent
-	// The raw values the last event's network and user-agent family came
-	// from, which spares their memo lookups.
+	// The raw values the last event's network, user-agent family and API
+	// came from, which spares their memo lookups.
 	ip, network, agent, family string
+	source, name, api          string
 }
 
 // The slots of recent, one per dimension an event always has.
@@ -148,8 +149,9 @@ const (
 	slotAgent
 	slotAccount
 	slotHour
+	slotRole // the first role of the chain
 	slots
-	noSlot = -1 // roles: as many as the chain has hops
+	noSlot = -1 // the further roles: as many as the chain has hops
 )
 
 // recent is a fact and the span in which it needs nothing written: after
@@ -202,7 +204,7 @@ func (b *Baseline) Observe(ctx context.Context, ev *cloudtrail.Event, at identit
 	if at.ByService {
 		return nil, nil
 	}
-	key := at.Origin.Key()
+	key := at.Key()
 	e, err := b.load(ctx, key)
 	if err != nil {
 		return nil, err
@@ -265,7 +267,7 @@ func (b *Baseline) Observe(ctx context.Context, ev *cloudtrail.Event, at identit
 			continue
 		}
 		if k, ok := kinds[f.Dim]; ok {
-			signals = append(signals, newSignal(ev, at, k, f))
+			signals = append(signals, newSignal(ev, at, key, k, f))
 		}
 	}
 
@@ -349,11 +351,11 @@ func (b *Baseline) evict(ctx context.Context) {
 	}
 }
 
-func newSignal(ev *cloudtrail.Event, at identity.Attribution, k kind, f Fact) detection.Signal {
+func newSignal(ev *cloudtrail.Event, at identity.Attribution, key string, k kind, f Fact) detection.Signal {
 	s := detection.NewSignal(ev, at, k.name, k.severity, k.attack, fmt.Sprintf(k.why, f.Value))
 	// One signal per identity and fact, whichever event raises it: the
 	// store keeps the earliest event's.
-	s.ID = detection.SlotID(k.name, at.Origin.Key(), string(f.Dim), f.Value)
+	s.ID = detection.SlotID(k.name, key, string(f.Dim), f.Value)
 	if s.Facts == nil {
 		s.Facts = map[string]string{}
 	}
@@ -386,25 +388,18 @@ func (m memo) of(k string, f func(string) string) string {
 // facts appends the baseline facts of an event to dst, with their slots:
 // those of the call, and the roles its identity works through.
 func (b *Baseline) facts(e *entry, ev *cloudtrail.Event, at identity.Attribution, dst []slotted) []slotted {
+	slot := slotRole
 	for _, hop := range at.Origin.Chain[min(1, len(at.Origin.Chain)):] {
 		if role := b.roles.of(hop, identity.RoleARNFromSession); role != "" {
-			dst = append(dst, slotted{Fact{DimRole, role}, noSlot})
+			dst = append(dst, slotted{Fact{DimRole, role}, slot})
+			slot = noSlot
 		}
 	}
 	if ev.EventSource != "" {
-		names := b.apis[ev.EventSource]
-		if names == nil {
-			names = make(map[string]string)
-			b.apis[ev.EventSource] = names
+		if ev.EventSource != e.source || ev.EventName != e.name {
+			e.source, e.name, e.api = ev.EventSource, ev.EventName, b.api(ev)
 		}
-		api, ok := names[ev.EventName]
-		if !ok {
-			api = ev.Service() + ":" + ev.EventName
-			if len(names) < 5000 {
-				names[ev.EventName] = api
-			}
-		}
-		dst = append(dst, slotted{Fact{DimService, ev.EventSource}, slotService}, slotted{Fact{DimAPI, api}, slotAPI})
+		dst = append(dst, slotted{Fact{DimService, ev.EventSource}, slotService}, slotted{Fact{DimAPI, e.api}, slotAPI})
 	}
 	if ev.AWSRegion != "" {
 		dst = append(dst, slotted{Fact{DimRegion, ev.AWSRegion}, slotRegion})
@@ -430,6 +425,23 @@ func (b *Baseline) facts(e *entry, ev *cloudtrail.Event, at identity.Attribution
 		dst = append(dst, slotted{Fact{DimHour, hours[t.Hour()]}, slotHour})
 	}
 	return dst
+}
+
+// api returns the API fact of an event: "<service>:<event name>".
+func (b *Baseline) api(ev *cloudtrail.Event) string {
+	names := b.apis[ev.EventSource]
+	if names == nil {
+		names = make(map[string]string)
+		b.apis[ev.EventSource] = names
+	}
+	api, ok := names[ev.EventName]
+	if !ok {
+		api = ev.Service() + ":" + ev.EventName
+		if len(names) < 5000 {
+			names[ev.EventName] = api
+		}
+	}
+	return api
 }
 
 var hours = func() (h [24]string) {

@@ -305,13 +305,13 @@ func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) [
 		if j := d.sameSelect[i]; j >= 0 {
 			d.selected[i] = d.selected[j]
 		} else {
-			d.selected[i] = d.selects(i, ev, at)
+			d.selected[i] = d.selects(i, ev, &at)
 		}
 		if !d.selected[i] {
 			continue
 		}
 		if iw == nil {
-			key = at.Origin.Key()
+			key = at.Key()
 			iw = d.state[key]
 			if iw == nil {
 				if len(d.state) >= d.limit {
@@ -359,9 +359,9 @@ func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) [
 			continue
 		}
 		w.cooling = ev.EventTime.Add(b.Window)
-		s := NewSignal(ev, at, b.ID, b.Severity, b.Attack, b.Rationale)
+		s := newSignal(ev, at, b.ID, b.Severity, b.Attack, b.Rationale)
 		// One per identity and window, whichever detector counts it.
-		s.ID = SlotID(b.ID, key, WindowSlot(ev.EventTime, b.Window))
+		s.ID = WindowSlotID(b.ID, ev.EventTime, b.Window, key)
 		s.Tags = b.Tags
 		if s.Facts == nil {
 			s.Facts = map[string]string{}
@@ -383,7 +383,7 @@ func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) [
 	return out
 }
 
-func (d *BurstDetector) selects(i int, ev *cloudtrail.Event, at identity.Attribution) bool {
+func (d *BurstDetector) selects(i int, ev *cloudtrail.Event, at *identity.Attribution) bool {
 	b := &d.bursts[i]
 	sel := &b.Select
 	if sel.Source != "" && ev.EventSource != sel.Source {

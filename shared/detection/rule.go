@@ -262,26 +262,38 @@ func (c *Catalogue) Rule(id string) (Rule, bool) {
 // Evaluate returns the signals the rules raise for one event. Only the
 // rules indexed under the event's source and name are checked.
 func (c *Catalogue) Evaluate(ev *cloudtrail.Event, at identity.Attribution) []Signal {
-	idx := c.index[eventKey{ev.EventSource, ev.EventName}]
-	if len(idx) == 0 {
-		return nil
+	out := c.AppendUnnamed(nil, ev, at)
+	for i := range out {
+		out[i].ID = SignalID(ev.EventID, out[i].Kind)
 	}
-	var out []Signal
+	return out
+}
+
+// AppendUnnamed appends the signals Evaluate returns to dst, without their
+// ids, for a caller that names them itself (the pipeline names each by its
+// fold slot) and reuses dst from event to event.
+func (c *Catalogue) AppendUnnamed(dst []Signal, ev *cloudtrail.Event, at identity.Attribution) []Signal {
+	idx := c.index[eventKey{ev.EventSource, ev.EventName}]
 	for _, i := range idx {
 		r := &c.rules[i]
 		if r.SuccessOnly && ev.ErrorCode != "" {
 			continue
 		}
-		if !c.match(i, ev, at) {
+		if !c.match(i, ev, &at) {
 			continue
 		}
-		out = append(out, c.signal(r, ev, at))
+		dst = append(dst, c.signal(r, ev, at))
 	}
-	return out
+	return dst
 }
 
-func (c *Catalogue) match(i int, ev *cloudtrail.Event, at identity.Attribution) bool {
-	for j, cond := range c.rules[i].Where {
+// match reports whether the event meets rule i's conditions. It takes the
+// conditions and the attribution by reference: it runs for every event a
+// rule or a burst is indexed under, for each condition.
+func (c *Catalogue) match(i int, ev *cloudtrail.Event, at *identity.Attribution) bool {
+	where := c.rules[i].Where
+	for j := range where {
+		cond := &where[j]
 		var p *pattern
 		if c.patterns[i] != nil {
 			p = c.patterns[i][j]
@@ -293,13 +305,13 @@ func (c *Catalogue) match(i int, ev *cloudtrail.Event, at identity.Attribution) 
 	return true
 }
 
-func (c *Catalogue) holds(cond Cond, p *pattern, ev *cloudtrail.Event, at identity.Attribution) bool {
+func (c *Catalogue) holds(cond *Cond, p *pattern, ev *cloudtrail.Event, at *identity.Attribution) bool {
 	v := Field(ev, cond.Field)
 	switch cond.Op {
 	case Exists:
 		return v.Exists() && v.Type != gjson.Null && v.String() != "" && v.Raw != "{}" && v.Raw != "[]"
 	case Is:
-		return c.preds[cond.Values[0]](Context{Event: ev, Attribution: at}, v)
+		return c.preds[cond.Values[0]](Context{Event: ev, Attribution: *at}, v)
 	}
 	return anyString(v, func(s string) bool {
 		switch cond.Op {
@@ -360,7 +372,7 @@ func (c *Catalogue) signal(r *Rule, ev *cloudtrail.Event, at identity.Attributio
 		sev--
 		rationale += " (through " + at.InvokedBy + ")"
 	}
-	s := NewSignal(ev, at, r.ID, sev, r.Attack, rationale)
+	s := newSignal(ev, at, r.ID, sev, r.Attack, rationale)
 	s.Tags = r.Tags
 	for _, ref := range r.Facts {
 		if v := Field(ev, ref.Field); v.Exists() && v.Type != gjson.Null {
@@ -383,8 +395,14 @@ func (c *Catalogue) signal(r *Rule, ev *cloudtrail.Event, at identity.Attributio
 
 // NewSignal builds a signal for an event with the event's facts filled in.
 func NewSignal(ev *cloudtrail.Event, at identity.Attribution, kind string, sev Severity, attack []string, rationale string) Signal {
+	s := newSignal(ev, at, kind, sev, attack, rationale)
+	s.ID = SignalID(ev.EventID, kind)
+	return s
+}
+
+// newSignal is NewSignal without the id, for signals named otherwise.
+func newSignal(ev *cloudtrail.Event, at identity.Attribution, kind string, sev Severity, attack []string, rationale string) Signal {
 	s := Signal{
-		ID:             SignalID(ev.EventID, kind),
 		Kind:           kind,
 		Severity:       sev,
 		Attack:         attack,
@@ -435,14 +453,17 @@ func NewResource(typ, value string, ev *cloudtrail.Event) Resource {
 
 // regionOfARN returns an ARN's region field, or def for global ARNs.
 func regionOfARN(arn, def string) string {
-	parts := strings.SplitN(arn, ":", 5)
-	if len(parts) < 5 {
-		return def
+	// "arn:partition:service:region:account…": the fourth field, when
+	// there are five.
+	rest := arn
+	var field string
+	for range 4 {
+		var ok bool
+		if field, rest, ok = strings.Cut(rest, ":"); !ok {
+			return def
+		}
 	}
-	if parts[3] == "" {
-		return ""
-	}
-	return parts[3]
+	return field
 }
 
 // Field returns a field of the event: a top-level field, or a gjson path

@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/trailhound/trailhound/shared/identity"
@@ -103,8 +102,7 @@ type Resource struct {
 // processing the same event twice yields the same id (stores treat signals
 // as idempotent by id).
 func SignalID(eventID, kind string) string {
-	h := sha256.Sum256([]byte(eventID + "\x00" + kind))
-	return hex.EncodeToString(h[:12])
+	return SlotID(kind, eventID)
 }
 
 // SlotID is the id of a signal that stands for a class of events rather
@@ -114,13 +112,57 @@ func SignalID(eventID, kind string) string {
 // for any event of the slot writes the same id, and the store keeps the
 // earliest (Signal.Before).
 func SlotID(kind string, slot ...string) string {
-	return SignalID(strings.Join(slot, "\x00"), kind)
+	var buf [idInput]byte
+	return hashID(appendSlot(buf[:0], slot), kind)
+}
+
+// WindowSlotID is SlotID(kind, slot..., WindowSlot(t, w)) without the
+// window's name to build: the pipeline names a slot for every single-event
+// signal it folds.
+func WindowSlotID(kind string, t time.Time, w time.Duration, slot ...string) string {
+	var buf [idInput]byte
+	b := appendSlot(buf[:0], slot)
+	if len(slot) > 0 {
+		b = append(b, 0)
+	}
+	return hashID(appendWindowSlot(b, t, w), kind)
+}
+
+// idInput is the room on the stack for the input of an id's hash; longer
+// inputs are built on the heap.
+const idInput = 256
+
+// appendSlot appends the slot's parts to b, separated by NULs.
+func appendSlot(b []byte, slot []string) []byte {
+	for i, s := range slot {
+		if i > 0 {
+			b = append(b, 0)
+		}
+		b = append(b, s...)
+	}
+	return b
+}
+
+// hashID returns the id of slot (the slot's parts, appendSlot) and kind:
+// the first 12 bytes of the SHA-256 of "<slot>\x00<kind>", in hex.
+func hashID(slot []byte, kind string) string {
+	slot = append(slot, 0)
+	slot = append(slot, kind...)
+	h := sha256.Sum256(slot)
+	var id [24]byte
+	hex.Encode(id[:], h[:12])
+	return string(id[:])
 }
 
 // WindowSlot names the window of length w that t falls in: windows aligned
 // on the Unix epoch, so that every detector names the same windows.
 func WindowSlot(t time.Time, w time.Duration) string {
-	return t.UTC().Truncate(w).Format(time.RFC3339)
+	return string(appendWindowSlot(nil, t, w))
+}
+
+// appendWindowSlot appends WindowSlot(t, w) to b.
+func appendWindowSlot(b []byte, t time.Time, w time.Duration) []byte {
+	return t.UTC().Truncate(w).AppendFormat(b, time.RFC3339)
 }
 
 // Before reports whether s comes before o (EarlierEvent of their events).

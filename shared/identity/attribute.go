@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 	"github.com/trailhound/trailhound/shared/cloudtrail"
@@ -39,6 +40,26 @@ type Attribution struct {
 	InvokedBy string
 	// Issued is set when the event issued temporary credentials.
 	Issued *IssuedKey
+	// keyed is Origin's key and the fields it was worked out from (Key).
+	keyed keyed
+}
+
+// keyed is an origin key and what of the origin it derives from.
+type keyed struct {
+	key, arn, typ, source string
+}
+
+// Key returns at.Origin.Key(), the key of the origin's baseline, signals
+// and incidents. Every stage of the pipeline asks for it, and a role
+// session's is a string to build, so Attribute works it out once per event;
+// for an Attribution made otherwise, or whose origin was changed since, Key
+// works it out again.
+func (at *Attribution) Key() string {
+	o := &at.Origin
+	if k := &at.keyed; k.key != "" && k.arn == o.ARN && k.typ == o.Type && k.source == o.SourceIdentity {
+		return k.key
+	}
+	return o.Key()
 }
 
 // defaultKeyLifetime bounds a key's ledger entry when the STS response does
@@ -80,7 +101,12 @@ const (
 // keys never change, so a hit stays true until it expires).
 type Attributor struct {
 	ledger Ledger
-	cache  map[string]cachedKey
+	cache  map[string]*cachedKey
+	// roles memoises the role ARNs of sessions (Key), chains the
+	// one-hop chains of the origins that sign their calls themselves:
+	// both recur from event to event.
+	roles  map[string]string
+	chains map[string][]string
 	// CacheSize bounds the ledger cache; 0 means 10,000 entries.
 	CacheSize int
 	// Hold, when set, is asked about every event once it is attributed
@@ -97,14 +123,73 @@ var ErrHeld = errors.New("the event that issued its credentials is not yet recor
 
 // NewAttributor returns an Attributor over the ledger.
 func NewAttributor(l Ledger) *Attributor {
-	return &Attributor{ledger: l, cache: make(map[string]cachedKey)}
+	return &Attributor{ledger: l, cache: make(map[string]*cachedKey),
+		roles: make(map[string]string), chains: make(map[string][]string)}
 }
 
 // cachedKey is a cached ledger record and when it was last read again
-// (recheck).
+// (recheck). The events signed with a key are signed by the one session it
+// was issued for: chain is the record's chain extended with that session
+// (sessionChain), built once for all of them.
 type cachedKey struct {
 	IssuedKey
 	rechecked time.Time
+	session   string
+	chain     []string
+}
+
+// memoSize bounds the attributor's memos; a full memo is cleared.
+const memoSize = 20000
+
+// chain returns the one-hop chain [arn], shared by every event of the
+// origin: chains are never changed in place (a longer chain is a new
+// slice), so one slice serves them all.
+func (a *Attributor) chain(arn string) []string {
+	c, ok := a.chains[arn]
+	if !ok {
+		if len(a.chains) >= memoSize {
+			clear(a.chains)
+		}
+		c = []string{arn}
+		a.chains[arn] = c
+	}
+	return c
+}
+
+// key returns o.Key(), with the role ARNs of sessions memoised.
+func (a *Attributor) key(o *Origin) string {
+	if o.Type != TypeAssumedRole {
+		return o.Key()
+	}
+	role, ok := a.roles[o.ARN]
+	if !ok {
+		if len(a.roles) >= memoSize {
+			clear(a.roles)
+		}
+		role = RoleARNFromSession(o.ARN)
+		a.roles[o.ARN] = role
+	}
+	switch {
+	case role == "":
+		return o.ARN
+	case o.SourceIdentity != "":
+		return role + "#" + o.SourceIdentity
+	}
+	return role
+}
+
+// sessionChain returns chain, the chain of the key's record c (nil when
+// the record is not cached), extended with the session that signed the
+// event.
+func sessionChain(c *cachedKey, chain []string, session string) []string {
+	if c != nil && c.chain != nil && c.session == session {
+		return c.chain
+	}
+	ext := withHop(chain, session)
+	if c != nil {
+		c.session, c.chain = session, ext
+	}
+	return ext
 }
 
 // Attribute returns the origin identity of ev. When ev issued temporary
@@ -118,11 +203,14 @@ func (a *Attributor) Attribute(ctx context.Context, ev *cloudtrail.Event) (Attri
 	if a.Hold != nil && a.Hold(ev, at) {
 		return at, ErrHeld
 	}
-	k, ok := issuedKey(ev, at)
-	if !ok {
-		return at, nil
+	if k, ok := issuedKey(ev, at); ok {
+		if at, err = a.issued(ctx, ev, at, k); err != nil {
+			return at, err
+		}
 	}
-	return a.issued(ctx, ev, at, k)
+	o := &at.Origin
+	at.keyed = keyed{key: a.key(o), arn: o.ARN, typ: o.Type, source: o.SourceIdentity}
+	return at, nil
 }
 
 // issued records the credentials ev issued and returns the attribution
@@ -147,7 +235,7 @@ func (a *Attributor) issued(ctx context.Context, ev *cloudtrail.Event, at Attrib
 	// the same key; the target account sees the caller only as
 	// another account. Never let that unresolved copy replace what the
 	// caller's account told us.
-	prev, seen, err := a.lookup(ctx, k.AccessKeyID, ev.EventTime)
+	prev, _, seen, err := a.lookup(ctx, k.AccessKeyID, ev.EventTime)
 	if err != nil {
 		return at, err
 	}
@@ -181,7 +269,7 @@ func (a *Attributor) attribute(ctx context.Context, ev *cloudtrail.Event) (Attri
 			arn = "arn:aws:iam::" + account + ":root"
 		}
 		at.Session = arn
-		at.Origin = Origin{ARN: arn, Type: TypeRoot, Name: "root", Account: account, Chain: []string{arn}, Resolved: true}
+		at.Origin = Origin{ARN: arn, Type: TypeRoot, Name: "root", Account: account, Chain: a.chain(arn), Resolved: true}
 
 	case TypeIAMUser:
 		arn := ui.ARN
@@ -196,20 +284,20 @@ func (a *Attributor) attribute(ctx context.Context, ev *cloudtrail.Event) (Attri
 		if name == "" {
 			name = arn[strings.LastIndexByte(arn, '/')+1:]
 		}
-		at.Origin = Origin{ARN: arn, Type: TypeIAMUser, Name: name, Account: account, Chain: []string{arn}, Resolved: true}
+		at.Origin = Origin{ARN: arn, Type: TypeIAMUser, Name: name, Account: account, Chain: a.chain(arn), Resolved: true}
 
 	case TypeAssumedRole, TypeFederatedUser:
-		if k, ok, err := a.lookup(ctx, ui.AccessKeyID, ev.EventTime); err != nil {
+		if k, c, ok, err := a.lookup(ctx, ui.AccessKeyID, ev.EventTime); err != nil {
 			return at, err
 		} else if ok {
 			at.Origin = k.Origin
 			if at.Session != "" && (len(at.Origin.Chain) == 0 || at.Origin.Chain[len(at.Origin.Chain)-1] != at.Session) {
-				at.Origin.Chain = append(cloneStrings(at.Origin.Chain), at.Session)
+				at.Origin.Chain = sessionChain(c, at.Origin.Chain, at.Session)
 			}
 			return at, nil
 		}
 		if ui.Type == TypeAssumedRole && strings.HasPrefix(ui.AccessKeyID, "ASIA") && ui.ARN != "" {
-			if k, ok, err := a.lookup(ctx, servicePrefix+ui.ARN, ev.EventTime); err != nil {
+			if k, _, ok, err := a.lookup(ctx, servicePrefix+ui.ARN, ev.EventTime); err != nil {
 				return at, err
 			} else if ok {
 				// The key itself is now known, in this process: its
@@ -228,12 +316,12 @@ func (a *Attributor) attribute(ctx context.Context, ev *cloudtrail.Event) (Attri
 	case TypeSAMLUser:
 		arn := samlUserARN(account, ui.PrincipalID, ui.UserName)
 		at.Session = arn
-		at.Origin = Origin{ARN: arn, Type: TypeSAMLUser, Name: ui.UserName, Account: account, Chain: []string{arn}, Resolved: true}
+		at.Origin = Origin{ARN: arn, Type: TypeSAMLUser, Name: ui.UserName, Account: account, Chain: a.chain(arn), Resolved: true}
 
 	case TypeWebIdentityUser:
 		arn := webIdentityARN(account, ui.IdentityProvider, ui.UserName)
 		at.Session = arn
-		at.Origin = Origin{ARN: arn, Type: TypeWebIdentityUser, Name: ui.UserName, Account: account, Chain: []string{arn}, Resolved: true}
+		at.Origin = Origin{ARN: arn, Type: TypeWebIdentityUser, Name: ui.UserName, Account: account, Chain: a.chain(arn), Resolved: true}
 
 	case TypeIdentityCenterUser:
 		arn := identityCenterUserARN(ui)
@@ -242,7 +330,7 @@ func (a *Attributor) attribute(ctx context.Context, ev *cloudtrail.Event) (Attri
 		if ui.OnBehalfOf != nil {
 			name = ui.OnBehalfOf.UserID
 		}
-		at.Origin = Origin{ARN: arn, Type: TypeIdentityCenterUser, Name: name, Account: account, Chain: []string{arn}, Resolved: true}
+		at.Origin = Origin{ARN: arn, Type: TypeIdentityCenterUser, Name: name, Account: account, Chain: a.chain(arn), Resolved: true}
 
 	case TypeAWSService:
 		svc := ui.InvokedBy
@@ -251,13 +339,13 @@ func (a *Attributor) attribute(ctx context.Context, ev *cloudtrail.Event) (Attri
 		}
 		at.ByService = true
 		at.Session = svc
-		at.Origin = Origin{ARN: svc, Type: TypeAWSService, Name: svc, Chain: []string{svc}, Resolved: true}
+		at.Origin = Origin{ARN: svc, Type: TypeAWSService, Name: svc, Chain: a.chain(svc), Resolved: true}
 
 	case TypeAWSAccount:
 		// A principal of another account, named only by its account.
 		arn := "arn:aws:iam::" + ui.AccountID + ":root"
 		at.Session = arn
-		at.Origin = Origin{ARN: arn, Type: TypeAWSAccount, Name: ui.PrincipalID, Account: ui.AccountID, Chain: []string{arn}, Resolved: false}
+		at.Origin = Origin{ARN: arn, Type: TypeAWSAccount, Name: ui.PrincipalID, Account: ui.AccountID, Chain: a.chain(arn), Resolved: false}
 
 	default:
 		if ui.InvokedBy != "" || ui.Type == "" && ev.EventType == "AwsServiceEvent" {
@@ -267,7 +355,7 @@ func (a *Attributor) attribute(ctx context.Context, ev *cloudtrail.Event) (Attri
 			}
 			at.ByService = true
 			at.Session = svc
-			at.Origin = Origin{ARN: svc, Type: TypeAWSService, Name: svc, Chain: []string{svc}, Resolved: true}
+			at.Origin = Origin{ARN: svc, Type: TypeAWSService, Name: svc, Chain: a.chain(svc), Resolved: true}
 			break
 		}
 		id := ui.ARN
@@ -278,39 +366,37 @@ func (a *Attributor) attribute(ctx context.Context, ev *cloudtrail.Event) (Attri
 			id = "unknown"
 		}
 		at.Session = id
-		at.Origin = Origin{ARN: id, Type: TypeUnknown, Name: ui.UserName, Account: account, Chain: []string{id}, Resolved: false}
+		at.Origin = Origin{ARN: id, Type: TypeUnknown, Name: ui.UserName, Account: account, Chain: a.chain(id), Resolved: false}
 	}
 	return at, nil
 }
 
-// lookup consults the cache, then the ledger, for temporary keys only.
-func (a *Attributor) lookup(ctx context.Context, key string, at time.Time) (IssuedKey, bool, error) {
+// lookup consults the cache, then the ledger, for temporary keys only. It
+// returns the cache entry the record is (nil when it is not the cached
+// one).
+func (a *Attributor) lookup(ctx context.Context, key string, at time.Time) (IssuedKey, *cachedKey, bool, error) {
 	if !strings.HasPrefix(key, "ASIA") && !strings.HasPrefix(key, servicePrefix) {
-		return IssuedKey{}, false, nil
+		return IssuedKey{}, nil, false, nil
 	}
 	c, ok := a.cache[key]
-	cached := c.IssuedKey
-	if ok && !at.Before(cached.Expires) {
+	if ok && !at.Before(c.Expires) {
 		delete(a.cache, key)
 		ok = false
 	}
-	if ok {
-		if !a.recheck(&c, at) {
-			return cached, true, nil
-		}
-		a.cache[key] = c
+	if ok && !a.recheck(c, at) {
+		return c.IssuedKey, c, true, nil
 	}
 	k, found, err := a.ledger.Lookup(ctx, key, at)
 	if err != nil {
-		return IssuedKey{}, false, fmt.Errorf("look up key %s: %w", Redact(key), err)
+		return IssuedKey{}, nil, false, fmt.Errorf("look up key %s: %w", Redact(key), err)
 	}
 	if found && (!ok || k.Origin.Resolved) {
 		a.remember(k)
 	}
 	if !found && ok {
-		return cached, true, nil
+		return c.IssuedKey, c, true, nil
 	}
-	return k, found, nil
+	return k, nil, found, nil
 }
 
 // recheck reports whether a cached record is to be read from the ledger
@@ -340,7 +426,7 @@ func (a *Attributor) rememberService(ctx context.Context, k IssuedKey) error {
 	sk.AccessKeyID = servicePrefix + k.Origin.ARN
 	sk.Expires = k.Expires.Add(serviceRefresh)
 	// Known until at least the new credentials expire: nothing to write.
-	if _, known, err := a.lookup(ctx, sk.AccessKeyID, k.Expires); err != nil || known {
+	if _, _, known, err := a.lookup(ctx, sk.AccessKeyID, k.Expires); err != nil || known {
 		return err
 	}
 	if err := a.ledger.Remember(ctx, sk); err != nil {
@@ -378,7 +464,7 @@ func (a *Attributor) remember(k IssuedKey) {
 			delete(a.cache, e.key)
 		}
 	}
-	a.cache[k.AccessKeyID] = cachedKey{IssuedKey: k}
+	a.cache[k.AccessKeyID] = &cachedKey{IssuedKey: k}
 }
 
 // Redact shortens an access key id for logs: "ASIA…WXYZ".
@@ -494,8 +580,13 @@ func webIdentityARN(account, provider, subject string) string {
 	return "arn:aws:iam::" + account + ":oidc-user/" + provider + "/" + subject
 }
 
-func cloneStrings(s []string) []string {
-	return append([]string(nil), s...)
+// withHop returns a new chain: chain, then hop. It has no room to spare,
+// so that appending to a chain shared by many events copies it.
+func withHop(chain []string, hop string) []string {
+	c := make([]string, len(chain)+1)
+	copy(c, chain)
+	c[len(chain)] = hop
+	return c
 }
 
 // stsResponse is the part of an STS response Trailhound reads.
@@ -507,7 +598,8 @@ type stsResponse struct {
 // one pass (gjson) where encoding/json unmarshalling was 6 % of a replay:
 // every role assumption goes through here. As unmarshalling into a struct
 // of those members would, it gives up on a member of the wrong type; the
-// assumed-role user, when there is one, names the session.
+// assumed-role user, when there is one, names the session. It reads a view
+// of raw (the members it returns are copied out of it).
 func parseSTSResponse(raw []byte) (resp stsResponse, ok bool) {
 	ok = true
 	str := func(v gjson.Result, dst *string) {
@@ -532,7 +624,7 @@ func parseSTSResponse(raw []byte) (resp stsResponse, ok bool) {
 	}
 	var creds, assumed bool
 	var federated string
-	gjson.ParseBytes(raw).ForEach(func(k, v gjson.Result) bool {
+	gjson.Parse(view(raw)).ForEach(func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "credentials":
 			if v.Type == gjson.Null {
@@ -563,13 +655,45 @@ func parseSTSResponse(raw []byte) (resp stsResponse, ok bool) {
 	if !assumed {
 		resp.Session = federated
 	}
-	return resp, ok && creds && resp.AccessKeyID != ""
+	if ok = ok && creds && resp.AccessKeyID != ""; ok {
+		resp.detach()
+	}
+	return resp, ok
+}
+
+// detach copies the members out of the bytes they were read from, in one
+// allocation.
+func (r *stsResponse) detach() {
+	members := [...]*string{&r.AccessKeyID, &r.Expiration, &r.Session, &r.SourceIdentity}
+	n := 0
+	for _, m := range members {
+		n += len(*m)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, m := range members {
+		b.WriteString(*m)
+	}
+	all := b.String()
+	for _, m := range members {
+		*m, all = all[:len(*m)], all[len(*m):]
+	}
+}
+
+// view returns raw as a string without copying it, for gjson to read: a
+// gjson result of the view shares raw's memory, which the replay reuses
+// for later events (Stream.Recycle), so no result is kept beyond the call
+// that reads it unless it is copied.
+func view(raw []byte) string {
+	return unsafe.String(unsafe.SliceData(raw), len(raw))
 }
 
 // sessionFromRequest builds the session ARN from an AssumeRole request's
-// roleArn and roleSessionName, or returns "".
+// roleArn and roleSessionName, or returns "". It reads a view of raw: the
+// ARN it returns is a new string.
 func sessionFromRequest(raw json.RawMessage) string {
-	r := gjson.GetManyBytes(raw, "roleArn", "roleSessionName")
+	request := view(raw)
+	r := [...]gjson.Result{gjson.Get(request, "roleArn"), gjson.Get(request, "roleSessionName")}
 	for _, v := range r {
 		if v.Type != gjson.String && v.Type != gjson.Null {
 			return ""
@@ -619,7 +743,6 @@ func issuedKey(ev *cloudtrail.Event, at Attribution) (IssuedKey, bool) {
 		session = sessionFromRequest(ev.RequestParameters)
 	}
 	o := at.Origin
-	o.Chain = cloneStrings(o.Chain)
 	if resp.SourceIdentity != "" && o.SourceIdentity == "" {
 		o.SourceIdentity = resp.SourceIdentity
 	}
@@ -638,7 +761,7 @@ func issuedKey(ev *cloudtrail.Event, at Attribution) (IssuedKey, bool) {
 			Chain: []string{session}, Resolved: true, SourceIdentity: o.SourceIdentity}
 	case session != "":
 		if len(o.Chain) == 0 || o.Chain[len(o.Chain)-1] != session {
-			o.Chain = append(o.Chain, session)
+			o.Chain = withHop(o.Chain, session)
 		}
 	}
 	return IssuedKey{AccessKeyID: resp.AccessKeyID, Origin: o, Expires: expires, IssuedBy: ev.EventID, Issued: ev.EventTime}, true

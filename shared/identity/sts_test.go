@@ -57,3 +57,25 @@ func TestSessionFromRequest(t *testing.T) {
 		}
 	}
 }
+
+// The members parseSTSResponse and sessionFromRequest return are read from
+// a view of the event's bytes, which the replay reuses: they must not share
+// them.
+func TestSTSMembersOutliveTheirBytes(t *testing.T) {
+	resp := []byte(`{"credentials":{"accessKeyId":"ASIA1","expiration":"Nov 21, 2026, 3:04:05 AM"},"assumedRoleUser":{"arn":"arn:aws:sts::1:assumed-role/r/s"},"sourceIdentity":"alice"}`)
+	req := []byte(`{"roleArn":"arn:aws:iam::111122223333:role/deploy","roleSessionName":"ci-42"}`)
+	got, ok := parseSTSResponse(resp)
+	session := sessionFromRequest(req)
+	for _, b := range [][]byte{resp, req} {
+		for i := range b {
+			b[i] = 'x'
+		}
+	}
+	want := stsResponse{AccessKeyID: "ASIA1", Expiration: "Nov 21, 2026, 3:04:05 AM", Session: "arn:aws:sts::1:assumed-role/r/s", SourceIdentity: "alice"}
+	if !ok || got != want {
+		t.Errorf("after its bytes changed, the response read %+v, %v; want %+v", got, ok, want)
+	}
+	if want := "arn:aws:sts::111122223333:assumed-role/deploy/ci-42"; session != want {
+		t.Errorf("after its bytes changed, the session read %q, want %q", session, want)
+	}
+}

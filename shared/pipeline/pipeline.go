@@ -82,6 +82,10 @@ type Pipeline struct {
 	// repetitions (30 denied GetPasswordData calls are one signal, the
 	// burst detections count them) without writing them.
 	repeats map[string]repeat
+	// signals is the buffer Observe gathers an event's signals in.
+	signals []detection.Signal
+	// repeatKinds memoises repeatKind (there are as many as rules).
+	repeatKinds map[string]string
 	// accounts are the accounts whose events this detector has handled:
 	// the organisation's, whose trails Trailhound reads.
 	accounts map[string]bool
@@ -136,17 +140,18 @@ func New(s store.Store, opts Options, log *slog.Logger) (*Pipeline, error) {
 		return nil, err
 	}
 	p := &Pipeline{
-		store:      s,
-		attr:       identity.NewAttributor(storeAdapter{s}),
-		baseline:   b,
-		catalogue:  cat,
-		bursts:     bursts,
-		instances:  detection.NewInstanceCredentials(0),
-		correlator: corr,
-		opts:       opts,
-		log:        log,
-		repeats:    make(map[string]repeat),
-		accounts:   make(map[string]bool),
+		store:       s,
+		attr:        identity.NewAttributor(storeAdapter{s}),
+		baseline:    b,
+		catalogue:   cat,
+		bursts:      bursts,
+		instances:   detection.NewInstanceCredentials(0),
+		correlator:  corr,
+		opts:        opts,
+		log:         log,
+		repeats:     make(map[string]repeat),
+		accounts:    make(map[string]bool),
+		repeatKinds: make(map[string]string),
 	}
 	if opts.IssuerWait > 0 && opts.Clock != nil {
 		p.attr.Hold = p.issuerPending
@@ -192,24 +197,35 @@ func (p *Pipeline) Observe(ctx context.Context, ev *cloudtrail.Event) (Observati
 	if err != nil {
 		return obs, fmt.Errorf("baseline event %s: %w", ev.EventID, err)
 	}
+	// The event's signals are gathered in a buffer the pipeline reuses,
+	// emptied once they are stored.
+	signals := append(p.signals[:0], firstSeen...)
+	defer func() {
+		clear(signals)
+		p.signals = signals[:0]
+	}()
 	// Single-event signals fold their repeats into their slot (fold); the
-	// slot is remembered once the signal is stored.
-	signals := make([]pending, 0, len(firstSeen))
-	for _, s := range firstSeen {
-		signals = append(signals, pending{Signal: s})
-	}
-	for _, s := range p.catalogue.Evaluate(ev, at) {
-		if folded, err := p.fold(ctx, &s); err != nil {
+	// slot is remembered once the signal is stored. They are
+	// signals[rules:folding].
+	key := at.Key()
+	rules := len(signals)
+	signals = p.catalogue.AppendUnnamed(signals, ev, at)
+	folding := rules
+	for i := rules; i < len(signals); i++ {
+		folded, err := p.fold(ctx, &signals[i], key)
+		if err != nil {
 			return obs, fmt.Errorf("baseline repeat of event %s: %w", ev.EventID, err)
-		} else if !folded {
-			signals = append(signals, pending{s, true})
+		}
+		if !folded {
+			signals[folding] = signals[i]
+			folding++
 		}
 	}
-	for _, s := range p.instances.Observe(ev, at) {
-		signals = append(signals, pending{Signal: s})
-	}
+	clear(signals[folding:])
+	signals = signals[:folding]
+	signals = append(signals, p.instances.Observe(ev, at)...)
 	for _, s := range p.bursts.Observe(ev, at) {
-		habitual, err := p.baseline.Habitual(ctx, s.Identity.Key(), s.Kind, ev.EventTime)
+		habitual, err := p.baseline.Habitual(ctx, key, s.Kind, ev.EventTime)
 		if err != nil {
 			return obs, fmt.Errorf("baseline burst of event %s: %w", ev.EventID, err)
 		}
@@ -218,30 +234,24 @@ func (p *Pipeline) Observe(ctx context.Context, ev *cloudtrail.Event) (Observati
 			s.Rationale += " (habitual for this identity)"
 			s.Tags = nil
 		}
-		signals = append(signals, pending{Signal: s})
+		signals = append(signals, s)
 	}
-	for _, s := range signals {
-		created, err := p.store.PutSignal(ctx, s.Signal, s.Time.Add(p.opts.SignalTTL))
+	for i := range signals {
+		s := &signals[i]
+		created, err := p.store.PutSignal(ctx, *s, s.Time.Add(p.opts.SignalTTL))
 		if err != nil {
 			return obs, fmt.Errorf("store signal %s of event %s: %w", s.Kind, ev.EventID, err)
 		}
-		if s.folds {
-			p.stored(s.Signal)
+		if i >= rules && i < folding {
+			p.stored(s)
 		}
 		if created {
-			obs.Signals = append(obs.Signals, s.Signal)
+			obs.Signals = append(obs.Signals, *s)
 			p.log.LogAttrs(ctx, slog.LevelDebug, "signal",
 				slog.String("kind", s.Kind), slog.String("event_id", s.EventID), slog.String("identity", s.Identity.ARN))
 		}
 	}
 	return obs, nil
-}
-
-// pending is a signal on its way to the store; folds is set for
-// single-event signals, whose repeats fold into them.
-type pending struct {
-	detection.Signal
-	folds bool
 }
 
 // fold gives a single-event signal its slot id: the identity, the rule,
@@ -253,15 +263,10 @@ type pending struct {
 // store the same signals. fold reports whether the signal is folded
 // into one this detector already stored from an earlier event (nothing to
 // write).
-func (p *Pipeline) fold(ctx context.Context, s *detection.Signal) (bool, error) {
-	origin := s.Identity.Key()
-	key := origin + "\x00" + s.Kind
-	if len(s.Resources) > 0 {
-		key += "\x00" + s.Resources[0].ARN + s.Resources[0].ID
-	}
+func (p *Pipeline) fold(ctx context.Context, s *detection.Signal, origin string) (bool, error) {
 	window := repeatWindow
 	if s.Severity <= detection.Low {
-		habit, err := p.baseline.Habitual(ctx, origin, "repeat:"+s.Kind, s.Time)
+		habit, err := p.baseline.Habitual(ctx, origin, p.repeatKind(s.Kind), s.Time)
 		if err != nil {
 			return false, err
 		}
@@ -269,15 +274,32 @@ func (p *Pipeline) fold(ctx context.Context, s *detection.Signal) (bool, error) 
 			window = routineWindow
 		}
 	}
-	s.ID = detection.SlotID(s.Kind, key, detection.WindowSlot(s.Time, window))
+	// The slot: origin, kind and the first resource (its ARN or id: a
+	// resource has one or the other, so naming it builds no string).
+	if len(s.Resources) > 0 {
+		s.ID = detection.WindowSlotID(s.Kind, s.Time, window, origin, s.Kind, s.Resources[0].ARN+s.Resources[0].ID)
+	} else {
+		s.ID = detection.WindowSlotID(s.Kind, s.Time, window, origin, s.Kind)
+	}
 	last, ok := p.repeats[s.ID]
 	return ok && !detection.EarlierEvent(s.Time, s.EventID, last.t, last.event), nil
+}
+
+// repeatKind returns the name under which the baseline counts a kind's
+// repeats ("repeat:" and the kind), built once per kind.
+func (p *Pipeline) repeatKind(kind string) string {
+	r, ok := p.repeatKinds[kind]
+	if !ok {
+		r = "repeat:" + kind
+		p.repeatKinds[kind] = r
+	}
+	return r
 }
 
 // stored remembers a folding signal once it is safely stored (or found
 // stored from an earlier event), so that a redelivered event whose signal
 // failed to store raises it again.
-func (p *Pipeline) stored(s detection.Signal) {
+func (p *Pipeline) stored(s *detection.Signal) {
 	if len(p.repeats) > 100000 {
 		for k, r := range p.repeats {
 			if s.Time.Sub(r.t) > routineWindow {

@@ -130,7 +130,7 @@ func (p *Pipeline) Run(ctx context.Context, src EventSource, onEvent func(*cloud
 			// Consecutive events mostly share their origin: its key (a
 			// string built for role sessions) is made once per change.
 			// Key reads only these three fields.
-			last.ARN, last.Type, last.SourceIdentity, lastKey = o.ARN, o.Type, o.SourceIdentity, o.Key()
+			last.ARN, last.Type, last.SourceIdentity, lastKey = o.ARN, o.Type, o.SourceIdentity, obs.Attribution.Key()
 			identities[lastKey] = true
 		}
 		if onEvent != nil {
