@@ -352,10 +352,9 @@ func (b *Baseline) evict(ctx context.Context) {
 }
 
 func newSignal(ev *cloudtrail.Event, at identity.Attribution, key string, k kind, f Fact) detection.Signal {
-	s := detection.NewSignal(ev, at, k.name, k.severity, k.attack, fmt.Sprintf(k.why, f.Value))
 	// One signal per identity and fact, whichever event raises it: the
 	// store keeps the earliest event's.
-	s.ID = detection.SlotID(k.name, key, string(f.Dim), f.Value)
+	s := detection.NewSlotSignal(ev, at, k.name, k.severity, k.attack, fmt.Sprintf(k.why, f.Value), key, string(f.Dim), f.Value)
 	if s.Facts == nil {
 		s.Facts = map[string]string{}
 	}

@@ -96,8 +96,8 @@ func (d *InstanceCredentials) Observe(ev *cloudtrail.Event, at identity.Attribut
 		return nil
 	}
 	d.fired[ui.ARN] = true
-	s := NewSignal(ev, at, InstanceCredentialsKind, High, []string{"T1552.005", "T1078.004"}, why)
-	s.ID = SlotID(InstanceCredentialsKind, ui.ARN) // one per session, whichever of its events shows it
+	// One per session, whichever of its events shows it.
+	s := NewSlotSignal(ev, at, InstanceCredentialsKind, High, []string{"T1552.005", "T1078.004"}, why, ui.ARN)
 	s.Tags = []string{TagAnomaly, TagCredentialAccess}
 	s.Resources = []Resource{{Type: "iam:role", ARN: identity.RoleARNFromSession(ui.ARN)}, {Type: "ec2:instance", ID: name, Region: ev.AWSRegion}}
 	return []Signal{s}

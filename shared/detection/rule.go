@@ -400,6 +400,14 @@ func NewSignal(ev *cloudtrail.Event, at identity.Attribution, kind string, sev S
 	return s
 }
 
+// NewSlotSignal is NewSignal for a signal that stands for a slot of events
+// rather than for one: its id is SlotID(kind, slot...).
+func NewSlotSignal(ev *cloudtrail.Event, at identity.Attribution, kind string, sev Severity, attack []string, rationale string, slot ...string) Signal {
+	s := newSignal(ev, at, kind, sev, attack, rationale)
+	s.ID = SlotID(kind, slot...)
+	return s
+}
+
 // newSignal is NewSignal without the id, for signals named otherwise.
 func newSignal(ev *cloudtrail.Event, at identity.Attribution, kind string, sev Severity, attack []string, rationale string) Signal {
 	s := Signal{

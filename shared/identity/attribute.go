@@ -156,24 +156,16 @@ func (a *Attributor) chain(arn string) []string {
 	return c
 }
 
-// key returns o.Key(), with the role ARNs of sessions memoised.
-func (a *Attributor) key(o *Origin) string {
-	if o.Type != TypeAssumedRole {
-		return o.Key()
-	}
-	role, ok := a.roles[o.ARN]
+// roleOf returns RoleARNFromSession(session), memoised: Attribute works
+// out every event's origin key with it (Origin.keyWith).
+func (a *Attributor) roleOf(session string) string {
+	role, ok := a.roles[session]
 	if !ok {
 		if len(a.roles) >= memoSize {
 			clear(a.roles)
 		}
-		role = RoleARNFromSession(o.ARN)
-		a.roles[o.ARN] = role
-	}
-	switch {
-	case role == "":
-		return o.ARN
-	case o.SourceIdentity != "":
-		return role + "#" + o.SourceIdentity
+		role = RoleARNFromSession(session)
+		a.roles[session] = role
 	}
 	return role
 }
@@ -209,7 +201,7 @@ func (a *Attributor) Attribute(ctx context.Context, ev *cloudtrail.Event) (Attri
 		}
 	}
 	o := &at.Origin
-	at.keyed = keyed{key: a.key(o), arn: o.ARN, typ: o.Type, source: o.SourceIdentity}
+	at.keyed = keyed{key: o.keyWith(a.roleOf), arn: o.ARN, typ: o.Type, source: o.SourceIdentity}
 	return at, nil
 }
 

@@ -60,11 +60,14 @@ type Origin struct {
 // identities, and sessions whose chain is unresolved): session names are
 // chosen by the caller and change with every session, so they are keyed by
 // the role, and by the source identity when one was set.
-func (o Origin) Key() string {
+func (o Origin) Key() string { return o.keyWith(RoleARNFromSession) }
+
+// keyWith is Key, with the role ARN of a session found by roleOf.
+func (o *Origin) keyWith(roleOf func(session string) string) string {
 	if o.Type != TypeAssumedRole {
 		return o.ARN
 	}
-	role := RoleARNFromSession(o.ARN)
+	role := roleOf(o.ARN)
 	if role == "" {
 		return o.ARN
 	}

@@ -398,11 +398,15 @@ func (c *Correlator) build(p *Policy, current *Incident, used []*detection.Signa
 	var known knownSet
 	if current != nil {
 		inc = *current
-		listed := newKnownSet(current.Signals)
-		if !slices.ContainsFunc(used, func(s *detection.Signal) bool { return !listed.has(s) }) {
+		// The first signal the incident does not list; the walk goes on
+		// from there, with the same known set (its questions keep their
+		// order).
+		known = newKnownSet(current.Signals)
+		first := slices.IndexFunc(used, func(s *detection.Signal) bool { return !known.has(s) })
+		if first < 0 {
 			return inc, false
 		}
-		known = newKnownSet(current.Signals)
+		used = used[first:]
 		// current may be the cache's copy: what is appended or sorted in
 		// place below gets arrays of its own.
 		inc.Signals = slices.Clone(inc.Signals)

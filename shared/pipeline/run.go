@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/trailhound/trailhound/shared/cloudtrail"
-	"github.com/trailhound/trailhound/shared/identity"
 	"github.com/trailhound/trailhound/shared/incident"
 )
 
@@ -91,7 +90,6 @@ func (p *Pipeline) Run(ctx context.Context, src EventSource, onEvent func(*cloud
 		recycle = r.Recycle
 	}
 	var next, lastTime time.Time
-	var last identity.Origin
 	var lastKey string
 	for {
 		if err := ctx.Err(); err != nil {
@@ -125,13 +123,14 @@ func (p *Pipeline) Run(ctx context.Context, src EventSource, onEvent func(*cloud
 		}
 		p.correlator.Stored(obs.Signals...)
 		res.Signals += len(obs.Signals)
-		if o := &obs.Attribution.Origin; !obs.Attribution.ByService &&
-			(o.ARN != last.ARN || o.Type != last.Type || o.SourceIdentity != last.SourceIdentity || lastKey == "") {
-			// Consecutive events mostly share their origin: its key (a
-			// string built for role sessions) is made once per change.
-			// Key reads only these three fields.
-			last.ARN, last.Type, last.SourceIdentity, lastKey = o.ARN, o.Type, o.SourceIdentity, obs.Attribution.Key()
-			identities[lastKey] = true
+		if !obs.Attribution.ByService {
+			// Consecutive events mostly share their origin, and the
+			// attribution's key is worked out already: the map is
+			// written once per change.
+			if k := obs.Attribution.Key(); k != lastKey {
+				lastKey = k
+				identities[k] = true
+			}
 		}
 		if onEvent != nil {
 			if err := onEvent(ev, obs); err != nil {

@@ -324,10 +324,11 @@ const (
 // uses it, and at most once: the stream may decode a later event into the
 // same memory. The caller may keep the event's strings, slices and pointer
 // fields (allocated for that record, never overwritten), but not the
-// *Event itself nor a pointer into it (such as &ev.UserIdentity). Recycling is optional: an
-// event not handed back is garbage collected as usual. A replay that
-// recycles each event once processed allocates no events in steady state
-// (they were more than a quarter of the bytes a replay allocated).
+// *Event itself nor a pointer into it (such as &ev.UserIdentity).
+// Recycling is optional: an event not handed back is garbage collected as
+// usual. A replay that recycles each event once processed allocates no
+// events in steady state (they were more than a quarter of the bytes a
+// replay allocated).
 func (s *Stream) Recycle(ev *cloudtrail.Event) {
 	if ev == nil || len(s.free) >= maxFree {
 		return

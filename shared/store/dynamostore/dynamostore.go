@@ -95,8 +95,8 @@ func (s *Store) PutKey(ctx context.Context, k identity.IssuedKey) error {
 	in := &dynamodb.PutItemInput{TableName: s.table, Item: it}
 	if !k.Origin.Resolved {
 		// Never over a resolved record (identity.IssuedKey.Replaces as a
-		// condition). Records written
-		// before the attribute existed are replaced, as they were.
+		// condition). Records written before the attribute existed are
+		// replaced, as they were.
 		in.ConditionExpression = aws.String("attribute_not_exists(#resolved) OR #resolved = :false")
 		in.ExpressionAttributeNames = names(attrResolved)
 		in.ExpressionAttributeValues = item{":false": &types.AttributeValueMemberBOOL{Value: false}}
