@@ -101,7 +101,8 @@ func Decode(raw []byte) (Event, error) {
 		return Event{}, recordErr(ReasonTooLarge, fmt.Errorf("%d bytes, limit %d", len(raw), MaxRecordBytes))
 	}
 	if data := trimSpace(raw); len(data) > 0 && data[0] == '{' {
-		if ev, n, ok := fastDecode(data, MaxRecordBytes); ok && n == len(data) {
+		var ev Event
+		if n, ok := fastDecode(data, MaxRecordBytes, &ev); ok && n == len(data) {
 			return ev, nil
 		}
 	}
@@ -135,7 +136,8 @@ func decode(be backend, raw []byte) (ev Event, err error) {
 	if w.DetailType != nil {
 		return decodeEnvelope(&w, be)
 	}
-	return finish(&w, raw, be)
+	err = finish(&w, raw, be, &ev)
+	return ev, err
 }
 
 // decodeEnvelope checks an EventBridge envelope and decodes its detail.
@@ -164,44 +166,46 @@ func decodeEnvelope(env *wireRecord, be backend) (Event, error) {
 	if w.DetailType != nil {
 		return Event{}, recordErr(ReasonWrongShape, errors.New("envelope inside an envelope"))
 	}
-	return finish(&w, detail, be)
+	var ev Event
+	err := finish(&w, detail, be, &ev)
+	return ev, err
 }
 
 // finish checks a decoded record and converts it into an Event. raw is the
 // record's own bytes, used for a synthesised eventID.
-func finish(w *wireRecord, raw []byte, be backend) (Event, error) {
+func finish(w *wireRecord, raw []byte, be backend, ev *Event) error {
 	if w.Records != nil {
-		return Event{}, recordErr(ReasonWrongShape, errors.New(`a "Records" wrapper, not a record`))
+		return recordErr(ReasonWrongShape, errors.New(`a "Records" wrapper, not a record`))
 	}
 	if !supportedVersion(w.EventVersion) {
 		v := w.EventVersion
 		if len(v) > 32 {
 			v = v[:32] + "..."
 		}
-		return Event{}, recordErr(ReasonUnsupportedVersion, fmt.Errorf("eventVersion %q", v))
+		return recordErr(ReasonUnsupportedVersion, fmt.Errorf("eventVersion %q", v))
 	}
 	t, ok := parseTime(w.EventTime)
 	if !ok {
 		t, ok = parseTime(w.Timestamp)
 		if !ok {
 			if w.EventTime == "" {
-				return Event{}, recordErr(ReasonMissingTime, nil)
+				return recordErr(ReasonMissingTime, nil)
 			}
 			v := w.EventTime
 			if len(v) > 40 {
 				v = v[:40] + "..."
 			}
-			return Event{}, recordErr(ReasonMissingTime, fmt.Errorf("unusable eventTime %q", v))
+			return recordErr(ReasonMissingTime, fmt.Errorf("unusable eventTime %q", v))
 		}
 	}
 	if w.UserIdentity == nil {
-		return Event{}, recordErr(ReasonMissingIdentity, nil)
+		return recordErr(ReasonMissingIdentity, nil)
 	}
 	if w.EventSource == "" {
-		return Event{}, recordErr(ReasonMissingSource, nil)
+		return recordErr(ReasonMissingSource, nil)
 	}
 	if w.EventName == "" {
-		return Event{}, recordErr(ReasonMissingName, nil)
+		return recordErr(ReasonMissingName, nil)
 	}
 	resources := w.resources
 	if !w.resourcesDone && len(w.Resources) > 0 && !isNull(w.Resources) {
@@ -212,33 +216,34 @@ func finish(w *wireRecord, raw []byte, be backend) (Event, error) {
 		sum := sha256.Sum256(raw)
 		id = "th-" + hex.EncodeToString(sum[:16])
 	}
-	return Event{
-		EventVersion:                 w.EventVersion,
-		EventID:                      id,
-		EventTime:                    t,
-		EventSource:                  w.EventSource,
-		EventName:                    w.EventName,
-		EventType:                    w.EventType,
-		EventCategory:                w.EventCategory,
-		AWSRegion:                    w.AWSRegion,
-		SourceIPAddress:              w.SourceIPAddress,
-		UserAgent:                    w.UserAgent,
-		UserIdentity:                 *w.UserIdentity,
-		RequestParameters:            nilIfNull(w.RequestParameters),
-		ResponseElements:             nilIfNull(w.ResponseElements),
-		AdditionalEventData:          nilIfNull(w.AdditionalEventData),
-		ServiceEventDetails:          nilIfNull(w.ServiceEventDetails),
-		ErrorCode:                    w.ErrorCode,
-		ErrorMessage:                 w.ErrorMessage,
-		RequestID:                    w.RequestID,
-		ReadOnly:                     w.ReadOnly,
-		ManagementEvent:              w.ManagementEvent,
-		RecipientAccountID:           w.RecipientAccountID,
-		SharedEventID:                w.SharedEventID,
-		VPCEndpointID:                w.VPCEndpointID,
-		Resources:                    resources,
-		SessionCredentialFromConsole: w.SessionCredentialFromConsole,
-	}, nil
+	// Field by field: a composite literal stored through ev would be built
+	// in a temporary and copied.
+	ev.EventVersion = w.EventVersion
+	ev.EventID = id
+	ev.EventTime = t
+	ev.EventSource = w.EventSource
+	ev.EventName = w.EventName
+	ev.EventType = w.EventType
+	ev.EventCategory = w.EventCategory
+	ev.AWSRegion = w.AWSRegion
+	ev.SourceIPAddress = w.SourceIPAddress
+	ev.UserAgent = w.UserAgent
+	ev.UserIdentity = *w.UserIdentity
+	ev.RequestParameters = nilIfNull(w.RequestParameters)
+	ev.ResponseElements = nilIfNull(w.ResponseElements)
+	ev.AdditionalEventData = nilIfNull(w.AdditionalEventData)
+	ev.ServiceEventDetails = nilIfNull(w.ServiceEventDetails)
+	ev.ErrorCode = w.ErrorCode
+	ev.ErrorMessage = w.ErrorMessage
+	ev.RequestID = w.RequestID
+	ev.ReadOnly = w.ReadOnly
+	ev.ManagementEvent = w.ManagementEvent
+	ev.RecipientAccountID = w.RecipientAccountID
+	ev.SharedEventID = w.SharedEventID
+	ev.VPCEndpointID = w.VPCEndpointID
+	ev.Resources = resources
+	ev.SessionCredentialFromConsole = w.SessionCredentialFromConsole
+	return nil
 }
 
 // decodeResources decodes a record's resources into rs. It is a function

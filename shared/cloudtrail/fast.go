@@ -41,15 +41,16 @@ import (
 const fastMaxDepth = 64
 
 // fastDecode decodes the record that starts at data[0] ('{') and may be
-// followed by more input. It returns the event and the record's length, or
-// ok false when the record must take the general path.
-func fastDecode(data []byte, limit int) (ev Event, n int, ok bool) {
+// followed by more input into ev, which it overwrites whole. It returns the
+// record's length, or ok false when the record must take the general path
+// (ev is then unspecified).
+func fastDecode(data []byte, limit int, ev *Event) (n int, ok bool) {
 	p := fastParsers.Get().(*fastParser)
 	defer p.release()
 	p.data = data
 	w := &p.w
 	if !p.record(w) || p.i > limit {
-		return Event{}, 0, false
+		return 0, false
 	}
 	n = p.i
 	rec := data[:n]
@@ -57,11 +58,25 @@ func fastDecode(data []byte, limit int) (ev Event, n int, ok bool) {
 	for _, r := range p.raws[:p.nraw] {
 		size += r.end - r.start
 	}
-	raws := make([]byte, 0, size)
-	for _, r := range p.raws[:p.nraw] {
-		k := len(raws)
-		raws = append(raws, rec[r.start:r.end]...)
-		*r.dst = raws[k:len(raws):len(raws)]
+	if size > 0 {
+		// The raw fields share one copy, made in a strings.Builder: make
+		// would clear the bytes before they are overwritten. The builder's
+		// buffer is an ordinary byte array that no string refers to once
+		// the builder is dropped, so the fields may be written like any
+		// other slice.
+		var sb strings.Builder
+		sb.Grow(size)
+		for _, r := range p.raws[:p.nraw] {
+			sb.Write(rec[r.start:r.end])
+		}
+		s := sb.String()
+		raws := unsafe.Slice(unsafe.StringData(s), len(s))
+		k := 0
+		for _, r := range p.raws[:p.nraw] {
+			n := r.end - r.start
+			*r.dst = raws[k : k+n : k+n]
+			k += n
+		}
 	}
 	// The ids share one copy: one allocation instead of two or three.
 	idsLen := 0
@@ -109,11 +124,10 @@ func fastDecode(data []byte, limit int) (ev Event, n int, ok bool) {
 	}
 	// finish reads the transient strings (the times) and rec, and keeps
 	// neither.
-	ev, err := finish(w, rec, decoder)
-	if err != nil {
-		return Event{}, 0, false
+	if err := finish(w, rec, decoder, ev); err != nil {
+		return 0, false
 	}
-	return ev, n, true
+	return n, true
 }
 
 // sharedStrings is the table of the strings that repeat between records:

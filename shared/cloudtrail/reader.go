@@ -83,12 +83,29 @@ func (r *Reader) Err() error { return r.err }
 // problem that makes the rest of the stream unreadable yields an error
 // matching ErrFileCorrupt; every later call returns io.EOF.
 func (r *Reader) Next() (Event, error) {
+	var ev Event
+	err := r.next(&ev)
+	return ev, err
+}
+
+// NextInto is Next decoding into ev, which it overwrites whole: a caller
+// that reuses its events saves copying each one out. On an error ev is
+// zeroed.
+func (r *Reader) NextInto(ev *Event) error {
+	if err := r.next(ev); err != nil {
+		*ev = Event{}
+		return err
+	}
+	return nil
+}
+
+func (r *Reader) next(ev *Event) error {
 	if r.done {
-		return Event{}, io.EOF
+		return io.EOF
 	}
 	if !r.started {
 		if err := r.start(); err != nil {
-			return r.fail(err)
+			return r.failErr(err)
 		}
 	}
 	for {
@@ -99,29 +116,31 @@ func (r *Reader) Next() (Event, error) {
 				if err == io.EOF {
 					r.done = true
 					r.release()
-					return Event{}, io.EOF
+					return io.EOF
 				}
-				return r.fail(r.readErr(err, false))
+				return r.failErr(r.readErr(err, false))
 			}
 			switch c {
 			case '[':
 				r.discard(1)
 				r.state, r.needComma = stArray, false
 			case '{':
-				if ev, ok, err := r.quickObject(); ok {
-					return ev, err
+				if ok, err := r.quickObject(ev); ok {
+					return err
 				}
-				if ev, streaming, err := r.topObject(); !streaming {
-					return ev, err
+				if e, streaming, err := r.topObject(); !streaming {
+					*ev = e
+					return err
 				}
 			default:
-				return r.topScalar(c)
+				_, err := r.topScalar(c)
+				return err
 			}
 
 		case stArray, stRecords:
 			c, err := r.skipSpace()
 			if err != nil {
-				return r.fail(r.readErr(err, true))
+				return r.failErr(r.readErr(err, true))
 			}
 			if c == ']' {
 				r.discard(1)
@@ -134,18 +153,18 @@ func (r *Reader) Next() (Event, error) {
 			}
 			if r.needComma {
 				if c != ',' {
-					return r.fail(r.syntaxErr("expected ',' or ']' after an array element", c))
+					return r.failErr(r.syntaxErr("expected ',' or ']' after an array element", c))
 				}
 				r.discard(1)
 				r.needComma = false
 				continue
 			}
 			r.needComma = true
-			return r.element(c)
+			return r.element(c, ev)
 
 		case stWrapper:
 			if err := r.wrapperMember(); err != nil {
-				return r.fail(err)
+				return r.failErr(err)
 			}
 		}
 	}
@@ -229,44 +248,45 @@ func (r *Reader) limit() int {
 }
 
 // element reads one array element that starts with c and decodes it.
-func (r *Reader) element(c byte) (Event, error) {
+func (r *Reader) element(c byte, ev *Event) error {
 	start := r.off
 	if c != '{' && c != '[' && c != '"' && !scalarByte[c] {
-		return r.fail(r.syntaxErr("expected an array element", c))
+		return r.failErr(r.syntaxErr("expected an array element", c))
 	}
 	if c == '{' {
 		// Fast path: an ordinary record, already buffered whole, decoded in
 		// one pass as it is found (fast.go).
-		ev, ok, data, n, done := r.fastBuffered()
+		ok, data, n, done := r.fastBuffered(ev)
 		if ok {
-			return ev, nil
+			return nil
 		}
 		// The whole element is already buffered: decode it from the input
 		// buffer without copying it into r.buf first.
 		if done && n <= r.limit() {
 			r.records++
-			ev, err := decode(r.be, data[:n])
+			var err error
+			*ev, err = decode(r.be, data[:n])
 			r.discard(n)
 			if err != nil {
-				return Event{}, r.annotate(err, start)
+				return r.annotate(err, start)
 			}
-			return ev, nil
+			return nil
 		}
 	}
 	r.buf = r.buf[:0]
 	over, err := r.scanValue(&r.buf, c, r.limit())
 	if err != nil {
-		return r.fail(r.readErr(err, true))
+		return r.failErr(r.readErr(err, true))
 	}
 	r.records++
 	if over {
-		return Event{}, r.tooLarge(start)
+		return r.tooLarge(start)
 	}
-	ev, err := decode(r.be, r.buf)
+	*ev, err = decode(r.be, r.buf)
 	if err != nil {
-		return Event{}, r.annotate(err, start)
+		return r.annotate(err, start)
 	}
-	return ev, nil
+	return nil
 }
 
 // fastBuffered decodes the record that starts the buffered input on the
@@ -278,18 +298,18 @@ func (r *Reader) element(c byte) (Event, error) {
 // S3 export straddles the end of the buffer) is tried again with the buffer
 // filled: it then takes the fast path after all, instead of being copied
 // out and decoded by the library, which costs several times as much.
-func (r *Reader) fastBuffered() (ev Event, ok bool, data []byte, n int, done bool) {
+func (r *Reader) fastBuffered(ev *Event) (ok bool, data []byte, n int, done bool) {
 	for refilled := false; ; refilled = true {
 		data, _ = r.br.Peek(r.br.Buffered())
-		if ev, n, ok := r.fast(data); ok {
+		if n, ok := r.fast(data, ev); ok {
 			r.records++
 			r.discard(n)
-			return ev, true, nil, 0, false
+			return true, nil, 0, false
 		}
 		st := scanState{}
 		n, done = st.scan(data)
 		if done || refilled || !r.refill() {
-			return Event{}, false, data, n, done
+			return false, data, n, done
 		}
 	}
 }
@@ -297,11 +317,11 @@ func (r *Reader) fastBuffered() (ev Event, ok bool, data []byte, n int, done boo
 // fast decodes a buffered record on the fast path, which stands in for the
 // default JSON library (a Reader given another one, as the benchmarks do,
 // uses that one alone).
-func (r *Reader) fast(data []byte) (Event, int, bool) {
+func (r *Reader) fast(data []byte, ev *Event) (int, bool) {
 	if r.be.name != decoder.name {
-		return Event{}, 0, false
+		return 0, false
 	}
-	return fastDecode(data, r.limit())
+	return fastDecode(data, r.limit(), ev)
 }
 
 // topScalar handles a top-level value that is not an object or an array.
@@ -332,31 +352,31 @@ var recordsKey = []byte(`"Records"`)
 // cannot have a "Records" key, skipping the key-by-key walk of topObject.
 // When the object does not qualify, or is not valid JSON (where the walk
 // is the reference for where it ends), ok is false and nothing is consumed.
-func (r *Reader) quickObject() (ev Event, ok bool, err error) {
+func (r *Reader) quickObject(ev *Event) (ok bool, err error) {
 	// The fast path refuses a top-level "Records" key, and decodes only
 	// what decode would (a record with "Records" deeper inside, which the
 	// walk of topObject would buffer and decode whole, included).
-	ev, ok, data, n, done := r.fastBuffered()
+	ok, data, n, done := r.fastBuffered(ev)
 	if ok {
-		return ev, true, nil
+		return true, nil
 	}
 	if !done || n > r.limit() || bytes.Contains(data[:n], recordsKey) {
-		return Event{}, false, nil
+		return false, nil
 	}
-	ev, err = decode(r.be, data[:n])
+	*ev, err = decode(r.be, data[:n])
 	if err != nil {
 		var re *RecordError
 		if errors.As(err, &re) && (re.Reason == ReasonNotJSON || re.Reason == ReasonTooDeep) {
-			return Event{}, false, nil
+			return false, nil
 		}
 	}
 	start := r.off
 	r.records++
 	r.discard(n)
 	if err != nil {
-		return Event{}, true, r.annotate(err, start)
+		return true, r.annotate(err, start)
 	}
-	return ev, true, nil
+	return true, nil
 }
 
 // topObject walks a top-level object key by key. If it has a "Records" key

@@ -382,3 +382,35 @@ func TestReaderMemory(t *testing.T) {
 	}
 	t.Logf("%d records (%d MB), live heap %d–%d KB", n, n*len(A)>>20, first>>10, peak>>10)
 }
+
+// TestNextIntoOverwrites reads records of different shapes, a bad one among
+// them, into one reused event: each must come out as Next returns it, with
+// nothing left over from the record before.
+func TestNextIntoOverwrites(t *testing.T) {
+	full := record(t, map[string]any{
+		"eventID": "full", "errorCode": "AccessDenied", "errorMessage": "no",
+		"resources":           []map[string]string{{"ARN": "arn:aws:s3:::b", "type": "AWS::S3::Bucket"}},
+		"additionalEventData": map[string]any{"x": 1}, "sharedEventID": "s", "vpcEndpointId": "vpce-1",
+	})
+	bare := record(t, map[string]any{
+		"eventID": "bare", "requestParameters": deleteField{}, "responseElements": deleteField{},
+		"readOnly": deleteField{}, "userIdentity": map[string]any{"type": "AWSService", "invokedBy": "ec2.amazonaws.com"},
+	})
+	input := "[" + string(full) + "," + string(bare) + `,{"eventName":1},` + string(full) + "," + string(bare) + "]"
+	want := NewReader(strings.NewReader(input))
+	got := NewReader(strings.NewReader(input))
+	var ev Event
+	for i := 0; ; i++ {
+		w, werr := want.Next()
+		gerr := got.NextInto(&ev)
+		if (werr == nil) != (gerr == nil) || (werr != nil && werr.Error() != gerr.Error()) {
+			t.Fatalf("record %d: NextInto error %v, Next error %v", i, gerr, werr)
+		}
+		if diff := cmp.Diff(w, ev); diff != "" {
+			t.Errorf("record %d: NextInto differs from Next (-Next +NextInto):\n%s", i, diff)
+		}
+		if werr == io.EOF {
+			break
+		}
+	}
+}

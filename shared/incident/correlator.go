@@ -478,7 +478,7 @@ func (inc *Incident) addSignalFacts(s *detection.Signal) {
 	}
 	f.Regions = mergeStrings(f.Regions, s.Region)
 	f.Services = mergeStrings(f.Services, s.EventSource)
-	f.APIs = mergeStrings(f.APIs, strings.TrimSuffix(s.EventSource, ".amazonaws.com")+":"+s.EventName)
+	f.APIs = mergeAPI(f.APIs, s.EventSource, s.EventName)
 	f.SourceIPs = mergeStrings(f.SourceIPs, s.SourceIP)
 	f.UserAgents = mergeStrings(f.UserAgents, s.UserAgent)
 	if n, err := strconv.Atoi(s.Facts["events"]); err == nil && n > 1 {
@@ -486,8 +486,8 @@ func (inc *Incident) addSignalFacts(s *detection.Signal) {
 		f.Events += n - 1
 	}
 	// A burst signal also lists the regions and services of its window.
-	f.Regions = mergeStrings(f.Regions, strings.Split(s.Facts["regions"], ",")...)
-	f.Services = mergeStrings(f.Services, strings.Split(s.Facts["services"], ",")...)
+	f.Regions = mergeList(f.Regions, s.Facts["regions"])
+	f.Services = mergeList(f.Services, s.Facts["services"])
 }
 
 // adopt takes the identity from a signal: the origin, and every chain.
@@ -548,16 +548,67 @@ func mergeResources(have, add []detection.Resource) []detection.Resource {
 }
 
 // mergeStrings adds the non-empty values of add to have, keeping it sorted
-// and unique.
+// and unique. have is never written to: a list that gains a value is a new
+// one, and a list that gains nothing comes back as it was (capped, so that
+// an append elsewhere cannot write into it), which is most calls once an
+// incident has its facts.
 func mergeStrings(have []string, add ...string) []string {
-	out := slices.Clone(have)
-	for _, v := range add {
-		if v != "" && !slices.Contains(out, v) {
-			out = append(out, v)
+	m := merger{out: have[:len(have):len(have)]}
+	for k, v := range add {
+		m.add(v, len(add)-k)
+	}
+	return m.done()
+}
+
+// mergeList is mergeStrings for a comma-separated list, as a burst
+// signal's facts hold its regions and services.
+func mergeList(have []string, list string) []string {
+	m := merger{out: have[:len(have):len(have)]}
+	for v := range strings.SplitSeq(list, ",") {
+		m.add(v, 1)
+	}
+	return m.done()
+}
+
+// mergeAPI adds the API "service:name" of an event source and name,
+// building the string only when it is new.
+func mergeAPI(have []string, source, name string) []string {
+	svc := strings.TrimSuffix(source, ".amazonaws.com")
+	for _, a := range have {
+		if len(a) == len(svc)+1+len(name) && a[len(svc)] == ':' && a[:len(svc)] == svc && a[len(svc)+1:] == name {
+			return have[:len(have):len(have)]
 		}
 	}
-	slices.Sort(out)
-	return out
+	return mergeStrings(have, svc+":"+name)
+}
+
+// merger copies its list on the first value it gains.
+type merger struct {
+	out   []string
+	owned bool
+}
+
+// add adds v unless it is empty or listed; left is how many values may
+// still come, v included, so that the copy has room for them.
+func (m *merger) add(v string, left int) {
+	if v == "" || slices.Contains(m.out, v) {
+		return
+	}
+	if !m.owned {
+		m.out = append(make([]string, 0, len(m.out)+left), m.out...)
+		m.owned = true
+	}
+	m.out = append(m.out, v)
+}
+
+func (m *merger) done() []string {
+	if m.owned || !slices.IsSorted(m.out) {
+		if !m.owned {
+			m.out = slices.Clone(m.out)
+		}
+		slices.Sort(m.out)
+	}
+	return m.out
 }
 
 // summary is the incident in one sentence.

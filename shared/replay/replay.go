@@ -251,15 +251,24 @@ func (s *Stream) open(src *source, count bool) bool {
 // reporting bad records when count is set.
 func (s *Stream) advance(src *source, count bool) {
 	src.head = nil
+	var ev *cloudtrail.Event
+	// An event that was not filled (bad records, the end) goes back.
+	defer func() {
+		if ev != nil {
+			s.Recycle(ev)
+		}
+	}()
 	for src.reader != nil {
-		ev, err := src.reader.Next()
+		if ev == nil {
+			ev = s.newEvent()
+		}
+		err := src.reader.NextInto(ev)
 		if err == nil {
 			src.index++
 			if count {
 				s.report.Records++
 			}
-			src.head = s.newEvent()
-			*src.head = ev
+			src.head, ev = ev, nil
 			return
 		}
 		if errors.Is(err, io.EOF) {
