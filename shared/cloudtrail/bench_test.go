@@ -119,7 +119,7 @@ func BenchmarkDecode(b *testing.B) {
 		var ev Event
 		for b.Loop() {
 			for _, r := range buffered {
-				if _, ok := fastDecode(r, MaxRecordBytes, &ev); !ok {
+				if _, ok := fastDecode(r, MaxRecordBytes, &ev, nil); !ok {
 					b.Fatal("fast path refused a dataset record")
 				}
 			}

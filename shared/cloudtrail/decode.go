@@ -102,7 +102,7 @@ func Decode(raw []byte) (Event, error) {
 	}
 	if data := trimSpace(raw); len(data) > 0 && data[0] == '{' {
 		var ev Event
-		if n, ok := fastDecode(data, MaxRecordBytes, &ev); ok && n == len(data) {
+		if n, ok := fastDecode(data, MaxRecordBytes, &ev, nil); ok && n == len(data) {
 			return ev, nil
 		}
 	}

@@ -43,8 +43,9 @@ const fastMaxDepth = 64
 // fastDecode decodes the record that starts at data[0] ('{') and may be
 // followed by more input into ev, which it overwrites whole. It returns the
 // record's length, or ok false when the record must take the general path
-// (ev is then unspecified).
-func fastDecode(data []byte, limit int, ev *Event) (n int, ok bool) {
+// (ev is then unspecified). raw, when not nil, is memory for the raw
+// fields, as for Reader.NextInto.
+func fastDecode(data []byte, limit int, ev *Event, raw *[]byte) (n int, ok bool) {
 	p := fastParsers.Get().(*fastParser)
 	defer p.release()
 	p.data = data
@@ -59,23 +60,11 @@ func fastDecode(data []byte, limit int, ev *Event) (n int, ok bool) {
 		size += r.end - r.start
 	}
 	if size > 0 {
-		// The raw fields share one copy, made in a strings.Builder: make
-		// would clear the bytes before they are overwritten. The builder's
-		// buffer is an ordinary byte array that no string refers to once
-		// the builder is dropped, so the fields may be written like any
-		// other slice.
-		var sb strings.Builder
-		sb.Grow(size)
+		raws := rawMemory(raw, size)
 		for _, r := range p.raws[:p.nraw] {
-			sb.Write(rec[r.start:r.end])
-		}
-		s := sb.String()
-		raws := unsafe.Slice(unsafe.StringData(s), len(s))
-		k := 0
-		for _, r := range p.raws[:p.nraw] {
-			n := r.end - r.start
-			*r.dst = raws[k : k+n : k+n]
-			k += n
+			k := len(raws)
+			raws = append(raws, rec[r.start:r.end]...)
+			*r.dst = raws[k:len(raws):len(raws)]
 		}
 	}
 	// The ids share one copy: one allocation instead of two or three.
@@ -128,6 +117,36 @@ func fastDecode(data []byte, limit int, ev *Event) (n int, ok bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// minRawMemory is the least memory rawMemory gives a caller's raw fields.
+const minRawMemory = 1024
+
+// rawMemory returns empty memory with room for size bytes, for the raw
+// fields of a record to share: *raw when it has room, otherwise new memory,
+// stored in *raw when raw is not nil. New memory comes from a
+// strings.Builder: make would clear the bytes before they are overwritten.
+// The builder's buffer is an ordinary byte array; the one-byte string made
+// to reach it is dropped at once, so no string refers to it and it may be
+// written like any other slice.
+func rawMemory(raw *[]byte, size int) []byte {
+	n := size
+	if raw != nil {
+		if cap(*raw) >= size {
+			return (*raw)[:0]
+		}
+		// Room for more than this record: the next may well be larger.
+		n = max(size, 2*cap(*raw), minRawMemory)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteByte(0)
+	s := b.String()
+	m := unsafe.Slice(unsafe.StringData(s), b.Cap())[:0]
+	if raw != nil {
+		*raw = m
+	}
+	return m
 }
 
 // sharedStrings is the table of the strings that repeat between records:

@@ -47,7 +47,7 @@ func TestFastPathAgrees(t *testing.T) {
 			buffered := append(bytes.Clone(raw), `,{"eventID":"next"}]}`...)
 			// got is the previous record's event: decoding must overwrite
 			// all of it.
-			n, ok := fastDecode(buffered, MaxRecordBytes, &got)
+			n, ok := fastDecode(buffered, MaxRecordBytes, &got, nil)
 			if !ok {
 				continue
 			}
@@ -92,7 +92,7 @@ func TestFastPathGivesUp(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var ev Event
-			if _, ok := fastDecode([]byte(tc.rec+"\n"), MaxRecordBytes, &ev); ok {
+			if _, ok := fastDecode([]byte(tc.rec+"\n"), MaxRecordBytes, &ev, nil); ok {
 				t.Errorf("fast path decoded %s", tc.rec)
 			}
 		})
@@ -101,7 +101,7 @@ func TestFastPathGivesUp(t *testing.T) {
 	// which it decodes as the general path does.
 	rec := []byte(`{` + base + `,"userAgent":"a\"b é","requestParameters":{"p":"{\"x\":1}","n":[1,-2.5e3,true,null]},"resources":[]}` + "\n")
 	var got Event
-	n, ok := fastDecode(rec, MaxRecordBytes, &got)
+	n, ok := fastDecode(rec, MaxRecordBytes, &got, nil)
 	if !ok || n != len(rec)-1 {
 		t.Fatalf("fast path refused an ordinary record (ok %v, n %d)", ok, n)
 	}

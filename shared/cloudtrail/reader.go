@@ -53,8 +53,9 @@ type Reader struct {
 	err       error // the error that ended reading, if any
 	state     int
 	needComma bool
-	buf       []byte // the current element, reused
-	key       []byte // a key of an oversized top-level object, reused
+	buf       []byte  // the current element, reused
+	key       []byte  // a key of an oversized top-level object, reused
+	raw       *[]byte // NextInto's memory for the raw fields, during the call
 	records   int
 	off       int64 // bytes consumed from the decompressed stream
 	// heldErr is a read error met by refill, returned by fill once the
@@ -91,8 +92,19 @@ func (r *Reader) Next() (Event, error) {
 // NextInto is Next decoding into ev, which it overwrites whole: a caller
 // that reuses its events saves copying each one out. On an error ev is
 // zeroed.
-func (r *Reader) NextInto(ev *Event) error {
-	if err := r.next(ev); err != nil {
+//
+// raw, when not nil, is memory of the caller's for the event's raw JSON
+// fields (RequestParameters, ResponseElements, AdditionalEventData and
+// ServiceEventDetails): they are copied into *raw when it has room, and
+// otherwise into new memory, which is stored in *raw for the next call. The
+// raw fields of an event decoded with raw are overwritten by the next
+// event decoded with the same raw: a caller that reuses an event's memory
+// this way must not keep them (the rest of the event is its own).
+func (r *Reader) NextInto(ev *Event, raw *[]byte) error {
+	r.raw = raw
+	err := r.next(ev)
+	r.raw = nil
+	if err != nil {
 		*ev = Event{}
 		return err
 	}
@@ -321,7 +333,7 @@ func (r *Reader) fast(data []byte, ev *Event) (int, bool) {
 	if r.be.name != decoder.name {
 		return 0, false
 	}
-	return fastDecode(data, r.limit(), ev)
+	return fastDecode(data, r.limit(), ev, r.raw)
 }
 
 // topScalar handles a top-level value that is not an object or an array.

@@ -400,9 +400,10 @@ func TestNextIntoOverwrites(t *testing.T) {
 	want := NewReader(strings.NewReader(input))
 	got := NewReader(strings.NewReader(input))
 	var ev Event
+	var raw []byte
 	for i := 0; ; i++ {
 		w, werr := want.Next()
-		gerr := got.NextInto(&ev)
+		gerr := got.NextInto(&ev, &raw)
 		if (werr == nil) != (gerr == nil) || (werr != nil && werr.Error() != gerr.Error()) {
 			t.Fatalf("record %d: NextInto error %v, Next error %v", i, gerr, werr)
 		}
@@ -412,5 +413,8 @@ func TestNextIntoOverwrites(t *testing.T) {
 		if werr == io.EOF {
 			break
 		}
+	}
+	if cap(raw) == 0 {
+		t.Error("NextInto did not keep the memory of the raw fields")
 	}
 }

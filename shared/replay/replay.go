@@ -111,8 +111,19 @@ type Stream struct {
 	pruned   time.Time
 	seq      uint64
 	report   Report
-	slab     []cloudtrail.Event  // see newEvent
-	free     []*cloudtrail.Event // see Recycle
+	slab     []slot  // see newEvent
+	free     []*slot // see Recycle
+	rawFree  int     // the raw memory of the free events, in bytes
+	// lent are the events Next returned, oldest first, for Recycle to
+	// find their memory (at most maxLent).
+	lent fifo[*slot]
+}
+
+// slot is the memory of one event: the event, and the memory its raw JSON
+// fields share (see cloudtrail.Reader.NextInto), reused with it.
+type slot struct {
+	cloudtrail.Event
+	raw []byte
 }
 
 // source is one log file being read.
@@ -122,7 +133,7 @@ type source struct {
 	file   *os.File
 	reader *cloudtrail.Reader
 	index  int
-	head   *cloudtrail.Event
+	head   *slot
 }
 
 // Open finds the log files under paths and prepares the stream. Problems
@@ -251,18 +262,18 @@ func (s *Stream) open(src *source, count bool) bool {
 // reporting bad records when count is set.
 func (s *Stream) advance(src *source, count bool) {
 	src.head = nil
-	var ev *cloudtrail.Event
+	var ev *slot
 	// An event that was not filled (bad records, the end) goes back.
 	defer func() {
 		if ev != nil {
-			s.Recycle(ev)
+			s.reuse(ev)
 		}
 	}()
 	for src.reader != nil {
 		if ev == nil {
 			ev = s.newEvent()
 		}
-		err := src.reader.NextInto(ev)
+		err := src.reader.NextInto(&ev.Event, &ev.raw)
 		if err == nil {
 			src.index++
 			if count {
@@ -306,14 +317,15 @@ const eventSlab = 32
 // a time: one allocation instead of one per event. Nothing keeps an event
 // once it has been processed, so a slab lives about as long as the
 // reordering window holds its events.
-func (s *Stream) newEvent() *cloudtrail.Event {
+func (s *Stream) newEvent() *slot {
 	if n := len(s.free); n > 0 {
 		ev := s.free[n-1]
 		s.free = s.free[:n-1]
+		s.rawFree -= cap(ev.raw)
 		return ev
 	}
 	if len(s.slab) == 0 {
-		s.slab = make([]cloudtrail.Event, eventSlab)
+		s.slab = make([]slot, eventSlab)
 	}
 	ev := &s.slab[0]
 	s.slab = s.slab[1:]
@@ -324,26 +336,57 @@ func (s *Stream) newEvent() *cloudtrail.Event {
 // drains and fills again with the density of the input (thousands of
 // events in a busy quarter of an hour). Beyond the first keepDirty they are
 // cleared, so that a long free list keeps no strings of old events alive.
+// The memory of their raw fields is kept with them, up to maxRawKept bytes
+// an event and maxRawFree bytes in all. Recycle looks for an event among
+// the last maxLent that Next returned.
 const (
-	maxFree   = 1 << 14
-	keepDirty = 64
+	maxFree    = 1 << 14
+	keepDirty  = 64
+	maxRawKept = 16 << 10
+	maxRawFree = 8 << 20
+	maxLent    = 256
 )
 
 // Recycle hands back an event that Next returned, once the caller no longer
 // uses it, and at most once: the stream may decode a later event into the
-// same memory. The caller may keep the event's strings, slices and pointer
-// fields (allocated for that record, never overwritten), but not the
-// *Event itself nor a pointer into it (such as &ev.UserIdentity).
-// Recycling is optional: an event not handed back is garbage collected as
-// usual. A replay that recycles each event once processed allocates no
-// events in steady state (they were more than a quarter of the bytes a
-// replay allocated).
+// same memory. The caller may keep the event's strings, its resources and
+// its pointer fields (allocated for that record, never overwritten), but
+// not the *Event itself, a pointer into it (such as &ev.UserIdentity), or
+// its raw JSON fields (RequestParameters, ResponseElements,
+// AdditionalEventData, ServiceEventDetails), whose memory a later event
+// reuses. Recycling is optional: an event not handed back is garbage
+// collected as usual, and so is one handed back out of the order Next
+// returned them in. A replay that recycles each event once processed
+// allocates neither events nor memory for their raw fields in steady state
+// (the events were more than a quarter of the bytes a replay allocated,
+// the raw fields another quarter).
 func (s *Stream) Recycle(ev *cloudtrail.Event) {
-	if ev == nil || len(s.free) >= maxFree {
+	if ev == nil || s.lent.len() == 0 || &(*s.lent.first()).Event != ev {
+		return
+	}
+	s.reuse(s.lent.pop())
+}
+
+// lend records an event Next returns, for Recycle.
+func (s *Stream) lend(ev *slot) {
+	if s.lent.len() == maxLent {
+		s.lent.pop() // never handed back: the collector's
+	}
+	s.lent.push(ev)
+}
+
+// reuse keeps an event's memory for a later one.
+func (s *Stream) reuse(ev *slot) {
+	if len(s.free) >= maxFree {
 		return
 	}
 	if len(s.free) >= keepDirty {
-		*ev = cloudtrail.Event{}
+		ev.Event = cloudtrail.Event{}
+	}
+	if c := cap(ev.raw); c > maxRawKept || s.rawFree+c > maxRawFree {
+		ev.raw = nil
+	} else {
+		s.rawFree += c
 	}
 	s.free = append(s.free, ev)
 }
@@ -369,7 +412,7 @@ func (s *Stream) skip(k Skip) {
 }
 
 // pull returns the next event of the merge of all files, or nil at the end.
-func (s *Stream) pull() *cloudtrail.Event {
+func (s *Stream) pull() *slot {
 	for len(s.pending) > 0 && (s.active.Len() == 0 || !s.pending[0].first.After(s.active[0].head.EventTime)) {
 		src := s.pending[0]
 		s.pending = s.pending[1:]
@@ -406,7 +449,7 @@ func (s *Stream) Next() (*cloudtrail.Event, error) {
 				break
 			}
 			s.seq++
-			s.push(pendingEvent{Event: ev, seq: s.seq, issues: issuesCredentials(ev)})
+			s.push(pendingEvent{slot: ev, seq: s.seq, issues: issuesCredentials(&ev.Event)})
 			if ev.EventTime.After(s.maxSeen) {
 				s.maxSeen = ev.EventTime
 			}
@@ -421,7 +464,7 @@ func (s *Stream) Next() (*cloudtrail.Event, error) {
 		s.seen[ev.EventID] = struct{}{}
 		if len(s.seen) == n {
 			s.report.Duplicates++
-			s.Recycle(ev)
+			s.reuse(ev)
 			continue
 		}
 		if ev.EventTime.Before(s.last) {
@@ -433,7 +476,8 @@ func (s *Stream) Next() (*cloudtrail.Event, error) {
 		}
 		s.prune()
 		s.report.Events++
-		return ev, nil
+		s.lend(ev)
+		return &ev.Event, nil
 	}
 }
 
@@ -463,11 +507,11 @@ func (s *Stream) head() (pendingEvent, bool) {
 }
 
 // pop removes and returns the earliest event of the window.
-func (s *Stream) pop() *cloudtrail.Event {
+func (s *Stream) pop() *slot {
 	if s.inorder.len() > 0 && (len(s.reorder) == 0 || !earlier(s.reorder[0], *s.inorder.first())) {
-		return s.inorder.pop().Event
+		return s.inorder.pop().slot
 	}
-	return heap.Pop(&s.reorder).(pendingEvent).Event
+	return heap.Pop(&s.reorder).(pendingEvent).slot
 }
 
 // fifo is a queue in one array: popping moves its start, and
@@ -588,7 +632,7 @@ func (h *sourceHeap) Pop() any {
 
 // pendingEvent is an event in the reordering window.
 type pendingEvent struct {
-	*cloudtrail.Event
+	*slot
 	seq    uint64 // arrival order
 	issues bool   // it issued temporary credentials
 }
