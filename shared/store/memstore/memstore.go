@@ -6,6 +6,7 @@ package memstore
 
 import (
 	"cmp"
+	"container/heap"
 	"context"
 	"fmt"
 	"maps"
@@ -41,6 +42,38 @@ type Store struct {
 	published map[string]int
 	// audit holds the audit log (audit.go).
 	audit auditLog
+	// The expiry times of the keys and signals put, earliest first, for
+	// Purge to find the expired ones without a scan. An entry whose item
+	// was replaced since is skipped: the item's own entry comes later.
+	keyExpiries    expiryHeap
+	signalExpiries expiryHeap
+}
+
+// expiry is an item's expiry time.
+type expiry struct {
+	t  time.Time
+	id string
+}
+
+// expiryHeap is a min-heap of expiries (container/heap).
+type expiryHeap []expiry
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].t.Before(h[j].t) }
+func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiry)) }
+func (h *expiryHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
+}
+
+// expired pops the entries expired at now and calls drop with each id.
+func (h *expiryHeap) expired(now time.Time, drop func(id string)) {
+	for h.Len() > 0 && !(*h)[0].t.After(now) {
+		drop(heap.Pop(h).(expiry).id)
+	}
 }
 
 // sigRef is an index entry.
@@ -114,6 +147,7 @@ func (s *Store) PutKey(ctx context.Context, k identity.IssuedKey) error {
 		return nil
 	}
 	s.keys[k.AccessKeyID] = k
+	heap.Push(&s.keyExpiries, expiry{k.Expires, k.AccessKeyID})
 	return nil
 }
 
@@ -213,6 +247,7 @@ func (s *Store) PutSignal(ctx context.Context, sig detection.Signal, expires tim
 	}
 	c := cloneSignal(sig)
 	s.signals[sig.ID] = storedSignal{signal: c, expires: expires.UTC()}
+	heap.Push(&s.signalExpiries, expiry{expires, sig.ID})
 	r := sigRef{c.Time, c.ID}
 	s.byTime = insertRef(s.byTime, r)
 	k := c.Identity.Key()
@@ -375,19 +410,41 @@ func (s *Store) Purge(ctx context.Context, now time.Time) (int, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := len(s.keys) + len(s.signals)
-	maps.DeleteFunc(s.keys, func(_ string, k identity.IssuedKey) bool { return !k.Expires.After(now) })
-	maps.DeleteFunc(s.signals, func(_ string, st storedSignal) bool { return !st.expires.After(now) })
-	gone := func(r sigRef) bool { _, ok := s.signals[r.id]; return !ok }
-	s.byTime = slices.DeleteFunc(s.byTime, gone)
-	for k, refs := range s.byIdentity {
-		if refs = slices.DeleteFunc(refs, gone); len(refs) == 0 {
+	n := 0
+	s.keyExpiries.expired(now, func(id string) {
+		if k, ok := s.keys[id]; ok && !k.Expires.After(now) {
+			delete(s.keys, id)
+			n++
+		}
+	})
+	var gone map[string]bool
+	var identities map[string]bool
+	s.signalExpiries.expired(now, func(id string) {
+		st, ok := s.signals[id]
+		if !ok || st.expires.After(now) {
+			return
+		}
+		if gone == nil {
+			gone, identities = map[string]bool{}, map[string]bool{}
+		}
+		delete(s.signals, id)
+		gone[id] = true
+		identities[st.signal.Identity.Key()] = true
+		n++
+	})
+	if gone == nil {
+		return n, nil
+	}
+	removed := func(r sigRef) bool { return gone[r.id] }
+	s.byTime = slices.DeleteFunc(s.byTime, removed)
+	for k := range identities {
+		if refs := slices.DeleteFunc(s.byIdentity[k], removed); len(refs) == 0 {
 			delete(s.byIdentity, k)
 		} else {
 			s.byIdentity[k] = refs
 		}
 	}
-	return n - len(s.keys) - len(s.signals), nil
+	return n, nil
 }
 
 // Close does nothing: the store holds no resources beyond memory. The store

@@ -140,6 +140,37 @@ func purgeCases() []testCase {
 			}
 			checkSignals(t, f, store.SignalQuery{Identity: f.alice().Key()}, []detection.Signal{oldSig, liveSig})
 		}},
+		{"purge keeps an item put again with a later expiry", func(t *testing.T, f *fixture) {
+			p, ok := f.s.(purger)
+			if !ok {
+				t.Skip("store has no Purge method")
+			}
+			key := f.issuedKey("ASIAAGAIN", f.at(time.Hour))
+			mustPutKey(t, f, key)
+			key.Expires = f.at(3 * time.Hour)
+			mustPutKey(t, f, key)
+			later := f.signal("again", f.alice(), f.at(time.Minute))
+			mustPutSignal(t, f, later, f.at(time.Hour), true)
+			// The same id at an earlier time replaces it, with a later expiry.
+			earlier := f.signal("again", f.alice(), f.at(0))
+			mustPutSignal(t, f, earlier, f.at(3*time.Hour), true)
+
+			if _, err := p.Purge(f.ctx, f.at(2*time.Hour)); err != nil {
+				t.Fatalf("Purge: %v", err)
+			}
+			if _, err := f.s.LookupKey(f.ctx, key.AccessKeyID, f.at(2*time.Hour)); err != nil {
+				t.Errorf("LookupKey of the key put again: %v", err)
+			}
+			checkSignals(t, f, store.SignalQuery{Identity: f.alice().Key()}, []detection.Signal{earlier})
+
+			if _, err := p.Purge(f.ctx, f.at(3*time.Hour)); err != nil {
+				t.Fatalf("Purge: %v", err)
+			}
+			if _, err := f.s.LookupKey(f.ctx, key.AccessKeyID, time.Time{}); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("LookupKey after its expiry and a Purge: err = %v, want ErrNotFound", err)
+			}
+			checkSignals(t, f, store.SignalQuery{Identity: f.alice().Key()}, nil)
+		}},
 		{"purge honours a cancelled context", func(t *testing.T, f *fixture) {
 			p, ok := f.s.(purger)
 			if !ok {
