@@ -284,11 +284,16 @@ func (c *Correlator) correlateOnce(ctx context.Context, key string, now time.Tim
 		window := since(signals, latest.Add(-p.Window))
 		current := prev
 		if prev != nil {
-			// Signals after the quiet period of the last incident start a
-			// new one, which must stand on its own.
+			// The policy's first signal the incident does not list: with
+			// none, nothing can change it. Signals after the quiet period
+			// of the last incident start a new one, which must stand on
+			// its own; signals of other stories do not keep it open.
 			known := newKnownSet(prev.Signals)
-			first := firstUnknown(window, &known)
-			if first >= 0 && window[first].Time.After(prev.LastSeen.Add(c.opts.Quiet)) {
+			first := firstUnknown(window, &known, p)
+			if first < 0 {
+				continue
+			}
+			if window[first].Time.After(prev.LastSeen.Add(c.opts.Quiet)) {
 				current = nil
 				window = since(window, prev.LastSeen.Add(time.Nanosecond))
 			}
@@ -367,11 +372,11 @@ func (k *knownSet) has(s *detection.Signal) bool {
 	return false
 }
 
-// firstUnknown returns the index of the first of the signals the known set
-// does not hold, or -1.
-func firstUnknown(signals []detection.Signal, known *knownSet) int {
+// firstUnknown returns the index of the first of the signals p uses that
+// the known set does not hold, or -1.
+func firstUnknown(signals []detection.Signal, known *knownSet, p *Policy) int {
 	for i := range signals {
-		if !known.has(&signals[i]) {
+		if s := &signals[i]; p.uses(s) && !known.has(s) {
 			return i
 		}
 	}

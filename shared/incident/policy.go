@@ -191,16 +191,29 @@ func (p *Policy) match(signals []detection.Signal, used []*detection.Signal) []*
 	}
 	used = used[:0]
 	for i := range signals {
-		s := &signals[i]
-		in := counts(s, p.Context)
-		for _, clause := range p.AllOf {
-			in = in || counts(s, clause)
-		}
-		if in {
+		if s := &signals[i]; p.uses(s) {
 			used = append(used, s)
 		}
 	}
 	return used
+}
+
+// uses reports whether the signal belongs to p's story when p holds: it
+// carries a tag of a clause or of the context, and is not a call an AWS
+// service made on the identity's behalf.
+func (p *Policy) uses(s *detection.Signal) bool {
+	if s.ServiceInvoked != "" {
+		return false
+	}
+	if hasAny(s.Tags, p.Context) {
+		return true
+	}
+	for _, clause := range p.AllOf {
+		if hasAny(s.Tags, clause) {
+			return true
+		}
+	}
+	return false
 }
 
 func hasAny(tags, want []string) bool {

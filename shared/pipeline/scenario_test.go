@@ -388,3 +388,40 @@ func TestOneOpenIncidentPerIdentityAndPolicy(t *testing.T) {
 		t.Errorf("first incident %d stops v%d, second %d stops; want 2 (updated) and 1", stops(de[0]), de[0].Version, stops(de[1]))
 	}
 }
+
+// Signals of another story do not keep an incident open: a credential
+// grant in the quiet period of a defense-evasion incident leaves the next
+// trail stopped after that period to a new incident.
+func TestQuietPeriodCountsOnlyThePolicysSignals(t *testing.T) {
+	calls := habit()
+	// alice also works late, in us-east-1 (where IAM's calls are): 22:00
+	// and the region are her habits.
+	for day := 0; day < 4; day++ {
+		calls = append(calls, call{at: monday.Add(time.Duration(day)*24*time.Hour + 22*time.Hour), who: alice, source: "ec2.amazonaws.com",
+			name: "DescribeInstances", region: "us-east-1", ip: officeIP, ua: macCLI, readOnly: true})
+	}
+	stop := func(m time.Duration, trail string) call {
+		return call{at: friday2am.Add(m), who: alice, source: "cloudtrail.amazonaws.com", name: "StopLogging", region: "eu-west-1",
+			ip: officeIP, ua: macCLI, params: map[string]any{"name": trail}}
+	}
+	grant := call{at: friday2am.Add(20 * time.Hour), who: alice, source: "iam.amazonaws.com", name: "CreateAccessKey", region: "us-east-1",
+		ip: officeIP, ua: macCLI, params: map[string]any{"userName": "bob"},
+		response: map[string]any{"accessKey": map[string]any{"accessKeyId": "AKIABOB0000000000001", "userName": "bob", "status": "Active"}}}
+	calls = append(calls, stop(0, "a"), grant, stop(25*time.Hour, "b"))
+	incs := run(t, calls)
+	if find(incs, "privilege-escalation") == nil {
+		t.Fatalf("the grant raised no privilege-escalation incident: %v", policies(incs))
+	}
+	var de []incident.Incident
+	for _, inc := range incs {
+		if inc.Policy == "defense-evasion" {
+			de = append(de, inc)
+		}
+	}
+	if len(de) != 2 {
+		t.Fatalf("%d defense-evasion incidents, want 2 (the second trail stopped 25 hours after the first): %v", len(de), policies(incs))
+	}
+	if !de[1].FirstSeen.After(de[0].LastSeen.Add(24 * time.Hour)) {
+		t.Errorf("second incident first seen %v, first last seen %v: want more than the quiet period apart", de[1].FirstSeen, de[0].LastSeen)
+	}
+}
