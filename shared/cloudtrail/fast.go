@@ -200,7 +200,7 @@ func (p *fastParser) release() {
 	p.nres, p.hasResources = 0, false
 	p.identity = UserIdentity{}
 	p.w = wireRecord{}
-	p.parts = nil
+	p.parts, p.webID = nil, nil
 	fastParsers.Put(p)
 }
 
@@ -252,8 +252,10 @@ type fastParser struct {
 	identity UserIdentity
 	// w is the record being decoded.
 	w wireRecord
-	// parts are the record's, once needed (see part).
+	// parts are the record's, once needed (see part); webID is allocated
+	// with the session context when it can be (newSessionContext).
 	parts *recordParts
+	webID *WebIDFederationData
 }
 
 // Fields of wireRecord, as bits, to refuse duplicate keys.
@@ -422,11 +424,14 @@ type recordParts struct {
 	managementEvent bool
 }
 
-// sessionParts are a session context and the record's flags, allocated
-// together: nine records in ten of an ordinary trail have a session
-// context, and the flags fit in its size class for nothing.
+// sessionParts are a session context, its web identity data and the
+// record's flags, allocated together: nine records in ten of an ordinary
+// trail have a session context, most assumed-role sessions carry an
+// (empty) webIdFederationData, and the flags fit in the size class for
+// nothing.
 type sessionParts struct {
 	session SessionContext
+	webID   WebIDFederationData
 	flags   recordParts
 }
 
@@ -446,7 +451,7 @@ func (p *fastParser) newSessionContext() *SessionContext {
 		return new(SessionContext)
 	}
 	sp := new(sessionParts)
-	p.parts = &sp.flags
+	p.parts, p.webID = &sp.flags, &sp.webID
 	return &sp.session
 }
 
@@ -636,7 +641,9 @@ func (p *fastParser) sessionContext(sc *SessionContext) bool {
 			if !once(&seen, 1<<3) {
 				return false
 			}
-			sc.WebIDFederationData = new(WebIDFederationData)
+			if sc.WebIDFederationData = p.webID; sc.WebIDFederationData == nil {
+				sc.WebIDFederationData = new(WebIDFederationData)
+			}
 			return p.webIDFederation(sc.WebIDFederationData)
 		case "ec2RoleDelivery":
 			return once(&seen, 1<<4) && p.str(&sc.EC2RoleDelivery)

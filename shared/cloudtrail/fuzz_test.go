@@ -80,10 +80,32 @@ type result struct {
 // readResults reads r to the end, checking that it makes progress: no more
 // results than limit, and io.EOF for good after the end.
 func readResults(t *testing.T, r *Reader, limit int) []result {
+	return read(t, r, limit, r.Next)
+}
+
+// readInto is readResults with NextInto, decoding every element into the
+// same event and raw memory.
+func readInto(t *testing.T, r *Reader, limit int) []result {
+	var ev Event
+	var raw []byte
+	return read(t, r, limit, func() (Event, error) {
+		err := r.NextInto(&ev, &raw)
+		// The raw fields are overwritten by the next element.
+		e := ev
+		for _, f := range []*json.RawMessage{&e.RequestParameters, &e.ResponseElements, &e.AdditionalEventData, &e.ServiceEventDetails} {
+			if *f != nil {
+				*f = bytes.Clone(*f)
+			}
+		}
+		return e, err
+	})
+}
+
+func read(t *testing.T, r *Reader, limit int, next func() (Event, error)) []result {
 	t.Helper()
 	var out []result
 	for {
-		ev, err := r.Next()
+		ev, err := next()
 		if err == io.EOF {
 			break
 		}
@@ -143,6 +165,13 @@ func FuzzReader(f *testing.F) {
 		got := readResults(t, NewReader(iotest.OneByteReader(bytes.NewReader(data))), limit)
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Fatalf("one byte at a time differs (-whole +one-byte):\n%s", diff)
+		}
+
+		// Decoding every element into the same event and memory must not
+		// change anything either.
+		got = readInto(t, NewReader(bytes.NewReader(data)), limit)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("NextInto differs (-Next +NextInto):\n%s", diff)
 		}
 
 		// A tiny element limit exercises the skipping of large elements.
