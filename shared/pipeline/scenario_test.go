@@ -362,22 +362,30 @@ func TestRootActivity(t *testing.T) {
 	}
 }
 
+// stopLogging is alice stopping a trail m after friday2am.
+func stopLogging(m time.Duration, trail string) call {
+	return call{at: friday2am.Add(m), who: alice, source: "cloudtrail.amazonaws.com", name: "StopLogging", region: "eu-west-1",
+		ip: officeIP, ua: macCLI, params: map[string]any{"name": trail}}
+}
+
+// ofPolicy returns the incidents of a policy.
+func ofPolicy(incs []incident.Incident, policy string) []incident.Incident {
+	var out []incident.Incident
+	for _, inc := range incs {
+		if inc.Policy == policy {
+			out = append(out, inc)
+		}
+	}
+	return out
+}
+
 // New signals for the same identity and policy update the open incident;
 // after the quiet period a new incident opens.
 func TestOneOpenIncidentPerIdentityAndPolicy(t *testing.T) {
 	calls := habit()
-	stop := func(m time.Duration, trail string) call {
-		return call{at: friday2am.Add(m), who: alice, source: "cloudtrail.amazonaws.com", name: "StopLogging", region: "eu-west-1",
-			ip: officeIP, ua: macCLI, params: map[string]any{"name": trail}}
-	}
-	calls = append(calls, stop(0, "a"), stop(30*time.Minute, "b"), stop(50*time.Hour, "c"))
+	calls = append(calls, stopLogging(0, "a"), stopLogging(30*time.Minute, "b"), stopLogging(50*time.Hour, "c"))
 	incs := run(t, calls)
-	var de []incident.Incident
-	for _, inc := range incs {
-		if inc.Policy == "defense-evasion" {
-			de = append(de, inc)
-		}
-	}
+	de := ofPolicy(incs, "defense-evasion")
 	if len(de) != 2 {
 		t.Fatalf("%d defense-evasion incidents, want 2 (one updated, one after the quiet period): %v", len(de), policies(incs))
 	}
@@ -400,24 +408,15 @@ func TestQuietPeriodCountsOnlyThePolicysSignals(t *testing.T) {
 		calls = append(calls, call{at: monday.Add(time.Duration(day)*24*time.Hour + 22*time.Hour), who: alice, source: "ec2.amazonaws.com",
 			name: "DescribeInstances", region: "us-east-1", ip: officeIP, ua: macCLI, readOnly: true})
 	}
-	stop := func(m time.Duration, trail string) call {
-		return call{at: friday2am.Add(m), who: alice, source: "cloudtrail.amazonaws.com", name: "StopLogging", region: "eu-west-1",
-			ip: officeIP, ua: macCLI, params: map[string]any{"name": trail}}
-	}
 	grant := call{at: friday2am.Add(20 * time.Hour), who: alice, source: "iam.amazonaws.com", name: "CreateAccessKey", region: "us-east-1",
 		ip: officeIP, ua: macCLI, params: map[string]any{"userName": "bob"},
 		response: map[string]any{"accessKey": map[string]any{"accessKeyId": "AKIABOB0000000000001", "userName": "bob", "status": "Active"}}}
-	calls = append(calls, stop(0, "a"), grant, stop(25*time.Hour, "b"))
+	calls = append(calls, stopLogging(0, "a"), grant, stopLogging(25*time.Hour, "b"))
 	incs := run(t, calls)
 	if find(incs, "privilege-escalation") == nil {
 		t.Fatalf("the grant raised no privilege-escalation incident: %v", policies(incs))
 	}
-	var de []incident.Incident
-	for _, inc := range incs {
-		if inc.Policy == "defense-evasion" {
-			de = append(de, inc)
-		}
-	}
+	de := ofPolicy(incs, "defense-evasion")
 	if len(de) != 2 {
 		t.Fatalf("%d defense-evasion incidents, want 2 (the second trail stopped 25 hours after the first): %v", len(de), policies(incs))
 	}
