@@ -558,7 +558,7 @@ func mergeResources(have, add []detection.Resource) []detection.Resource {
 // an append elsewhere cannot write into it), which is most calls once an
 // incident has its facts.
 func mergeStrings(have []string, add ...string) []string {
-	m := merger{out: have[:len(have):len(have)]}
+	m := merger{out: slices.Clip(have)}
 	for k, v := range add {
 		m.add(v, len(add)-k)
 	}
@@ -568,7 +568,7 @@ func mergeStrings(have []string, add ...string) []string {
 // mergeList is mergeStrings for a comma-separated list, as a burst
 // signal's facts hold its regions and services.
 func mergeList(have []string, list string) []string {
-	m := merger{out: have[:len(have):len(have)]}
+	m := merger{out: slices.Clip(have)}
 	for v := range strings.SplitSeq(list, ",") {
 		m.add(v, 1)
 	}
@@ -581,7 +581,7 @@ func mergeAPI(have []string, source, name string) []string {
 	svc := strings.TrimSuffix(source, ".amazonaws.com")
 	for _, a := range have {
 		if len(a) == len(svc)+1+len(name) && a[len(svc)] == ':' && a[:len(svc)] == svc && a[len(svc)+1:] == name {
-			return have[:len(have):len(have)]
+			return slices.Clip(have)
 		}
 	}
 	return mergeStrings(have, svc+":"+name)
@@ -606,13 +606,15 @@ func (m *merger) add(v string, left int) {
 	m.out = append(m.out, v)
 }
 
+// done returns the list, sorted: a list given unsorted is sorted in a copy.
 func (m *merger) done() []string {
-	if m.owned || !slices.IsSorted(m.out) {
-		if !m.owned {
-			m.out = slices.Clone(m.out)
-		}
-		slices.Sort(m.out)
+	if !m.owned && slices.IsSorted(m.out) {
+		return m.out
 	}
+	if !m.owned {
+		m.out = slices.Clone(m.out)
+	}
+	slices.Sort(m.out)
 	return m.out
 }
 

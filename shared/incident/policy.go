@@ -167,9 +167,6 @@ func ValidatePolicies(ps []Policy) error {
 // identity's behalf (CloudFormation deploying a stack) never satisfy a
 // policy.
 func (p *Policy) match(signals []detection.Signal, used []*detection.Signal) []*detection.Signal {
-	counts := func(s *detection.Signal, tags []string) bool {
-		return s.ServiceInvoked == "" && hasAny(s.Tags, tags)
-	}
 	strong := false
 	for _, clause := range p.AllOf {
 		satisfied := false
@@ -199,21 +196,23 @@ func (p *Policy) match(signals []detection.Signal, used []*detection.Signal) []*
 }
 
 // uses reports whether the signal belongs to p's story when p holds: it
-// carries a tag of a clause or of the context, and is not a call an AWS
-// service made on the identity's behalf.
+// counts for a clause or for the context.
 func (p *Policy) uses(s *detection.Signal) bool {
-	if s.ServiceInvoked != "" {
-		return false
-	}
-	if hasAny(s.Tags, p.Context) {
+	if counts(s, p.Context) {
 		return true
 	}
 	for _, clause := range p.AllOf {
-		if hasAny(s.Tags, clause) {
+		if counts(s, clause) {
 			return true
 		}
 	}
 	return false
+}
+
+// counts reports whether the signal carries one of the tags and is not a
+// call an AWS service made on the identity's behalf.
+func counts(s *detection.Signal, tags []string) bool {
+	return s.ServiceInvoked == "" && hasAny(s.Tags, tags)
 }
 
 func hasAny(tags, want []string) bool {
