@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"unsafe"
@@ -124,29 +125,17 @@ const minRawMemory = 1024
 
 // rawMemory returns empty memory with room for size bytes, for the raw
 // fields of a record to share: *raw when it has room, otherwise new memory,
-// stored in *raw when raw is not nil. New memory comes from a
-// strings.Builder: make would clear the bytes before they are overwritten.
-// The builder's buffer is an ordinary byte array; the one-byte string made
-// to reach it is dropped at once, so no string refers to it and it may be
-// written like any other slice.
+// stored in *raw when raw is not nil. New memory comes from slices.Grow,
+// whose capacity is the whole of the allocation's size class.
 func rawMemory(raw *[]byte, size int) []byte {
-	n := size
-	if raw != nil {
-		if cap(*raw) >= size {
-			return (*raw)[:0]
-		}
+	if raw == nil {
+		return slices.Grow([]byte(nil), size)
+	}
+	if cap(*raw) < size {
 		// Room for more than this record: the next may well be larger.
-		n = max(size, 2*cap(*raw), minRawMemory)
+		*raw = slices.Grow([]byte(nil), max(size, 2*cap(*raw), minRawMemory))
 	}
-	var b strings.Builder
-	b.Grow(n)
-	b.WriteByte(0)
-	s := b.String()
-	m := unsafe.Slice(unsafe.StringData(s), b.Cap())[:0]
-	if raw != nil {
-		*raw = m
-	}
-	return m
+	return (*raw)[:0]
 }
 
 // sharedStrings is the table of the strings that repeat between records:
@@ -455,6 +444,15 @@ func (p *fastParser) newSessionContext() *SessionContext {
 	return &sp.session
 }
 
+// newWebIDFederation returns web identity data for the record's session
+// context: the room allocated with it (newSessionContext) if there is.
+func (p *fastParser) newWebIDFederation() *WebIDFederationData {
+	if p.webID != nil {
+		return p.webID
+	}
+	return new(WebIDFederationData)
+}
+
 // literalEnds checks that a literal or number is not followed by more
 // letters or digits.
 func (p *fastParser) literalEnds() bool {
@@ -641,9 +639,7 @@ func (p *fastParser) sessionContext(sc *SessionContext) bool {
 			if !once(&seen, 1<<3) {
 				return false
 			}
-			if sc.WebIDFederationData = p.webID; sc.WebIDFederationData == nil {
-				sc.WebIDFederationData = new(WebIDFederationData)
-			}
+			sc.WebIDFederationData = p.newWebIDFederation()
 			return p.webIDFederation(sc.WebIDFederationData)
 		case "ec2RoleDelivery":
 			return once(&seen, 1<<4) && p.str(&sc.EC2RoleDelivery)

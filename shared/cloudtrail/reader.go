@@ -85,7 +85,7 @@ func (r *Reader) Err() error { return r.err }
 // matching ErrFileCorrupt; every later call returns io.EOF.
 func (r *Reader) Next() (Event, error) {
 	var ev Event
-	err := r.next(&ev)
+	err := r.NextInto(&ev, nil)
 	return ev, err
 }
 
@@ -117,7 +117,7 @@ func (r *Reader) next(ev *Event) error {
 	}
 	if !r.started {
 		if err := r.start(); err != nil {
-			return r.failErr(err)
+			return r.fail(err)
 		}
 	}
 	for {
@@ -130,7 +130,7 @@ func (r *Reader) next(ev *Event) error {
 					r.release()
 					return io.EOF
 				}
-				return r.failErr(r.readErr(err, false))
+				return r.fail(r.readErr(err, false))
 			}
 			switch c {
 			case '[':
@@ -140,19 +140,17 @@ func (r *Reader) next(ev *Event) error {
 				if ok, err := r.quickObject(ev); ok {
 					return err
 				}
-				if e, streaming, err := r.topObject(); !streaming {
-					*ev = e
+				if streaming, err := r.topObject(ev); !streaming {
 					return err
 				}
 			default:
-				_, err := r.topScalar(c)
-				return err
+				return r.topScalar(c)
 			}
 
 		case stArray, stRecords:
 			c, err := r.skipSpace()
 			if err != nil {
-				return r.failErr(r.readErr(err, true))
+				return r.fail(r.readErr(err, true))
 			}
 			if c == ']' {
 				r.discard(1)
@@ -165,7 +163,7 @@ func (r *Reader) next(ev *Event) error {
 			}
 			if r.needComma {
 				if c != ',' {
-					return r.failErr(r.syntaxErr("expected ',' or ']' after an array element", c))
+					return r.fail(r.syntaxErr("expected ',' or ']' after an array element", c))
 				}
 				r.discard(1)
 				r.needComma = false
@@ -176,7 +174,7 @@ func (r *Reader) next(ev *Event) error {
 
 		case stWrapper:
 			if err := r.wrapperMember(); err != nil {
-				return r.failErr(err)
+				return r.fail(err)
 			}
 		}
 	}
@@ -208,12 +206,12 @@ func (r *Reader) start() error {
 	return nil
 }
 
-// fail ends reading with err.
-func (r *Reader) fail(err error) (Event, error) {
+// fail ends reading with err and returns it.
+func (r *Reader) fail(err error) error {
 	r.done = true
 	r.err = err
 	r.release()
-	return Event{}, err
+	return err
 }
 
 // buffers holds input buffers between Readers. A replay opens every file
@@ -263,7 +261,7 @@ func (r *Reader) limit() int {
 func (r *Reader) element(c byte, ev *Event) error {
 	start := r.off
 	if c != '{' && c != '[' && c != '"' && !scalarByte[c] {
-		return r.failErr(r.syntaxErr("expected an array element", c))
+		return r.fail(r.syntaxErr("expected an array element", c))
 	}
 	if c == '{' {
 		// Fast path: an ordinary record, already buffered whole, decoded in
@@ -288,7 +286,7 @@ func (r *Reader) element(c byte, ev *Event) error {
 	r.buf = r.buf[:0]
 	over, err := r.scanValue(&r.buf, c, r.limit())
 	if err != nil {
-		return r.failErr(r.readErr(err, true))
+		return r.fail(r.readErr(err, true))
 	}
 	r.records++
 	if over {
@@ -337,7 +335,7 @@ func (r *Reader) fast(data []byte, ev *Event) (int, bool) {
 }
 
 // topScalar handles a top-level value that is not an object or an array.
-func (r *Reader) topScalar(c byte) (Event, error) {
+func (r *Reader) topScalar(c byte) error {
 	start := r.off
 	if c != '"' && !scalarByte[c] {
 		return r.fail(r.syntaxErr("expected a JSON value", c))
@@ -352,9 +350,9 @@ func (r *Reader) topScalar(c byte) (Event, error) {
 	}
 	r.records++
 	if over {
-		return Event{}, r.tooLarge(start)
+		return r.tooLarge(start)
 	}
-	return Event{}, r.annotate(recordErr(ReasonWrongShape, fmt.Errorf("a JSON %s, not an object", jsonKind(c))), start)
+	return r.annotate(recordErr(ReasonWrongShape, fmt.Errorf("a JSON %s, not an object", jsonKind(c))), start)
 }
 
 // recordsKey is the key of the S3 export's array of records.
@@ -395,7 +393,7 @@ func (r *Reader) quickObject(ev *Event) (ok bool, err error) {
 // whose value is an array, the Reader switches to streaming that array and
 // streaming is true. Otherwise the object is buffered and decoded as one
 // record.
-func (r *Reader) topObject() (ev Event, streaming bool, err error) {
+func (r *Reader) topObject(ev *Event) (streaming bool, err error) {
 	start := r.off
 	limit := r.limit()
 	r.discard(1)
@@ -405,7 +403,7 @@ func (r *Reader) topObject() (ev Event, streaming bool, err error) {
 	for {
 		c, err := r.skipSpace()
 		if err != nil {
-			return Event{}, false, r.failErr(r.readErr(err, true))
+			return false, r.fail(r.readErr(err, true))
 		}
 		if c == '}' {
 			r.discard(1)
@@ -419,7 +417,7 @@ func (r *Reader) topObject() (ev Event, streaming bool, err error) {
 			r.discard(1)
 			over = r.add(',', over, limit)
 			if c, err = r.skipSpace(); err != nil {
-				return Event{}, false, r.failErr(r.readErr(err, true))
+				return false, r.fail(r.readErr(err, true))
 			}
 		}
 		if c != '"' {
@@ -429,19 +427,19 @@ func (r *Reader) topObject() (ev Event, streaming bool, err error) {
 		if !over {
 			k := len(r.buf)
 			if over, err = r.scanValue(&r.buf, '"', limit); err != nil {
-				return Event{}, false, r.failErr(r.readErr(err, true))
+				return false, r.fail(r.readErr(err, true))
 			}
 			isRecords = !over && bytes.Equal(r.buf[k:], recordsKey)
 		} else {
 			r.key = r.key[:0]
 			o, err := r.scanValue(&r.key, '"', 16)
 			if err != nil {
-				return Event{}, false, r.failErr(r.readErr(err, true))
+				return false, r.fail(r.readErr(err, true))
 			}
 			isRecords = !o && bytes.Equal(r.key, recordsKey)
 		}
 		if c, err = r.skipSpace(); err != nil {
-			return Event{}, false, r.failErr(r.readErr(err, true))
+			return false, r.fail(r.readErr(err, true))
 		}
 		if c != ':' {
 			return r.badObject(start, over, fmt.Errorf("expected ':' after object key, found %q", c))
@@ -449,13 +447,13 @@ func (r *Reader) topObject() (ev Event, streaming bool, err error) {
 		r.discard(1)
 		over = r.add(':', over, limit)
 		if c, err = r.skipSpace(); err != nil {
-			return Event{}, false, r.failErr(r.readErr(err, true))
+			return false, r.fail(r.readErr(err, true))
 		}
 		if isRecords && c == '[' {
 			r.discard(1)
 			r.state, r.needComma = stRecords, false
 			r.buf = r.buf[:0]
-			return Event{}, true, nil
+			return true, nil
 		}
 		if c != '{' && c != '[' && c != '"' && !scalarByte[c] {
 			return r.badObject(start, over, fmt.Errorf("expected a value, found %q", c))
@@ -466,32 +464,32 @@ func (r *Reader) topObject() (ev Event, streaming bool, err error) {
 			over, err = r.scanValue(&r.buf, c, limit)
 		}
 		if err != nil {
-			return Event{}, false, r.failErr(r.readErr(err, true))
+			return false, r.fail(r.readErr(err, true))
 		}
 		members++
 	}
 	r.records++
 	if over {
-		return Event{}, false, r.tooLarge(start)
+		return false, r.tooLarge(start)
 	}
-	ev, err = decode(r.be, r.buf)
+	*ev, err = decode(r.be, r.buf)
 	if err != nil {
-		return Event{}, false, r.annotate(err, start)
+		return false, r.annotate(err, start)
 	}
-	return ev, false, nil
+	return false, nil
 }
 
 // badObject skips the rest of a top-level object that is not valid JSON,
 // up to its closing brace, and rejects it as one bad record.
-func (r *Reader) badObject(start int64, over bool, detail error) (Event, bool, error) {
+func (r *Reader) badObject(start int64, over bool, detail error) (bool, error) {
 	if _, err := r.skipNested(1); err != nil {
-		return Event{}, false, r.failErr(r.readErr(err, true))
+		return false, r.fail(r.readErr(err, true))
 	}
 	r.records++
 	if over {
-		return Event{}, false, r.tooLarge(start)
+		return false, r.tooLarge(start)
 	}
-	return Event{}, false, r.annotate(recordErr(ReasonNotJSON, detail), start)
+	return false, r.annotate(recordErr(ReasonNotJSON, detail), start)
 }
 
 // wrapperMember reads what follows a "Records" array in a top-level object:
@@ -547,12 +545,6 @@ func (r *Reader) wrapperMember() error {
 	}
 	r.needComma = true
 	return nil
-}
-
-// failErr ends reading with err and returns it.
-func (r *Reader) failErr(err error) error {
-	_, err = r.fail(err)
-	return err
 }
 
 // add appends one byte of the element being buffered, unless the element is

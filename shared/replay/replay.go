@@ -262,29 +262,23 @@ func (s *Stream) open(src *source, count bool) bool {
 // reporting bad records when count is set.
 func (s *Stream) advance(src *source, count bool) {
 	src.head = nil
-	var ev *slot
-	// An event that was not filled (bad records, the end) goes back.
-	defer func() {
-		if ev != nil {
-			s.reuse(ev)
-		}
-	}()
-	for src.reader != nil {
-		if ev == nil {
-			ev = s.newEvent()
-		}
+	if src.reader == nil {
+		return
+	}
+	// Bad records are decoded into the same event; at the end it goes back.
+	ev := s.newEvent()
+	for {
 		err := src.reader.NextInto(&ev.Event, &ev.raw)
 		if err == nil {
 			src.index++
 			if count {
 				s.report.Records++
 			}
-			src.head, ev = ev, nil
+			src.head = ev
 			return
 		}
 		if errors.Is(err, io.EOF) {
-			src.close()
-			return
+			break
 		}
 		var rerr *cloudtrail.RecordError
 		if errors.As(err, &rerr) && !errors.Is(err, cloudtrail.ErrFileCorrupt) {
@@ -305,9 +299,10 @@ func (s *Stream) advance(src *source, count bool) {
 			s.report.Skipped[reason]++
 			s.skip(Skip{File: src.path, Reason: reason, Detail: err.Error()})
 		}
-		src.close()
-		return
+		break
 	}
+	src.close()
+	s.reuse(ev)
 }
 
 // eventSlab is how many events newEvent allocates at once.

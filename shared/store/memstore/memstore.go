@@ -417,24 +417,23 @@ func (s *Store) Purge(ctx context.Context, now time.Time) (int, error) {
 			n++
 		}
 	})
-	var gone map[string]bool
-	var identities map[string]bool
+	gone, identities := map[string]bool{}, map[string]bool{}
 	s.signalExpiries.expired(now, func(id string) {
-		st, ok := s.signals[id]
-		if !ok || st.expires.After(now) {
-			return
+		if st, ok := s.signals[id]; ok && !st.expires.After(now) {
+			delete(s.signals, id)
+			gone[id] = true
+			identities[st.signal.Identity.Key()] = true
 		}
-		if gone == nil {
-			gone, identities = map[string]bool{}, map[string]bool{}
-		}
-		delete(s.signals, id)
-		gone[id] = true
-		identities[st.signal.Identity.Key()] = true
-		n++
 	})
-	if gone == nil {
-		return n, nil
+	if len(gone) > 0 {
+		s.unindex(gone, identities)
 	}
+	return n + len(gone), nil
+}
+
+// unindex drops the deleted signals gone, of the identities named, from
+// the time and identity indexes. s.mu must be held.
+func (s *Store) unindex(gone, identities map[string]bool) {
 	removed := func(r sigRef) bool { return gone[r.id] }
 	s.byTime = slices.DeleteFunc(s.byTime, removed)
 	for k := range identities {
@@ -444,7 +443,6 @@ func (s *Store) Purge(ctx context.Context, now time.Time) (int, error) {
 			s.byIdentity[k] = refs
 		}
 	}
-	return n, nil
 }
 
 // Close does nothing: the store holds no resources beyond memory. The store
