@@ -110,9 +110,9 @@ func main() {
 	if err := generate(sources, *dir, *events, *perFile, *identities); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("corpus: %s, replicating %s (%d events, %d per file), %s, %d cores available, measured on 1 (GOMAXPROCS=1)\n\n",
-		*dir, *corpus, *events, *perFile, runtime.Version(), runtime.NumCPU())
-	fmt.Printf("%-12s %9s %8s %10s %8s %10s %13s %12s %9s\n", "phase", "events", "wall s", "events/s", "CPU s", "ev/CPU-s", "allocs/event", "bytes/event", "peak RSS")
+	fmt.Printf("corpus: %s, replicating %s (%d events, %d per file), %s, %s, %d cores available, measured on 1 (GOMAXPROCS=1)\n\n",
+		*dir, *corpus, *events, *perFile, runtime.Version(), cpuModel(), runtime.NumCPU())
+	fmt.Printf("%-12s %9s %8s %10s %8s %10s %13s %12s %9s %6s\n", "phase", "events", "wall s", "events/s", "CPU s", "ev/CPU-s", "allocs/event", "bytes/event", "peak RSS", "steal")
 	for _, p := range strings.Split(*phases, ",") {
 		if p == "none" {
 			continue
@@ -138,6 +138,7 @@ func runPhase(phase, dir string) error {
 	runtime.ReadMemStats(&before)
 	start := time.Now()
 	cpuStart := cpuTime()
+	stealStart, ticksStart := stolen()
 	var n int
 	switch phase {
 	case "stdlib":
@@ -156,11 +157,16 @@ func runPhase(phase, dir string) error {
 	}
 	elapsed := time.Since(start)
 	cpu := cpuTime() - cpuStart
+	stealEnd, ticksEnd := stolen()
 	runtime.ReadMemStats(&after)
 	allocs := float64(after.Mallocs-before.Mallocs) / float64(n)
 	allocBytes := float64(after.TotalAlloc-before.TotalAlloc) / float64(n)
-	fmt.Printf("%-12s %9d %8.2f %10.0f %8.2f %10.0f %13.1f %12.0f %9s\n", phase, n, elapsed.Seconds(), float64(n)/elapsed.Seconds(),
-		cpu.Seconds(), float64(n)/cpu.Seconds(), allocs, allocBytes, peakRSS())
+	steal := "n/a"
+	if ticksEnd > ticksStart {
+		steal = fmt.Sprintf("%.1f%%", 100*float64(stealEnd-stealStart)/float64(ticksEnd-ticksStart))
+	}
+	fmt.Printf("%-12s %9d %8.2f %10.0f %8.2f %10.0f %13.1f %12.0f %9s %6s\n", phase, n, elapsed.Seconds(), float64(n)/elapsed.Seconds(),
+		cpu.Seconds(), float64(n)/cpu.Seconds(), allocs, allocBytes, peakRSS(), steal)
 	return nil
 }
 
@@ -291,6 +297,46 @@ func replayDir(dir string, opts pipeline.Options, run func(context.Context, *pip
 	}
 	defer s.Close()
 	return run(context.Background(), p, s)
+}
+
+// stolen reads the machine's CPU ticks from /proc/stat: those the
+// hypervisor gave to other guests (steal) and all of them. Steal is the
+// one sign of a noisy neighbour a guest can see; a rate measured while it
+// is high is the neighbour's, not the code's. Both are 0 off Linux.
+func stolen() (steal, total uint64) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	fields := strings.Fields(string(line))
+	if len(fields) < 9 || fields[0] != "cpu" {
+		return 0, 0
+	}
+	// user nice system idle iowait irq softirq steal; the guest fields
+	// after them are already counted in user time.
+	for _, f := range fields[1:9] {
+		v, _ := strconv.ParseUint(f, 10, 64)
+		total += v
+	}
+	steal, _ = strconv.ParseUint(fields[8], 10, 64)
+	return steal, total
+}
+
+// cpuModel names the processor, from /proc/cpuinfo: rates from different
+// sessions compare only on the same model.
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	for line := range strings.Lines(string(b)) {
+		if name, ok := strings.CutPrefix(line, "model name"); ok {
+			_, name, _ = strings.Cut(name, ":")
+			return strings.TrimSpace(name)
+		}
+	}
+	return runtime.GOARCH
 }
 
 // peakRSS reads the process's high-water resident set size.
