@@ -127,6 +127,19 @@ func TestDemoStory(t *testing.T) {
 		t.Errorf("plan does not address the Identity Center session")
 	}
 
+	// The recon bursts stand for the whole enumeration: the incident lists
+	// every API it called and counts its refused calls, not only the
+	// calls that crossed a threshold.
+	compromised := res.incidents[slices.IndexFunc(res.incidents, func(i incident.Incident) bool { return i.Policy == "compromised-credentials" })]
+	for _, api := range []string{"iam:ListUsers", "iam:GetAccountAuthorizationDetails", "organizations:ListAccounts", "s3:ListBuckets", "ec2:DescribeVpcs", "ec2:DescribeRouteTables"} {
+		if !slices.Contains(compromised.Facts.APIs, api) {
+			t.Errorf("compromised-credentials facts lack the recon call %s: %v", api, compromised.Facts.APIs)
+		}
+	}
+	if f := compromised.Facts; f.Errors < 4 || f.Errors > f.Events {
+		t.Errorf("compromised-credentials counts %d failed calls of %d; the recon had 4 refused or failed calls before its burst", f.Errors, f.Events)
+	}
+
 	escalation := res.incidents[slices.IndexFunc(res.incidents, func(i incident.Incident) bool { return i.Policy == "privilege-escalation" })]
 	if !slices.ContainsFunc(escalation.Actions, func(a incident.Action) bool {
 		return a.Action == "deactivate-access-key" && strings.HasPrefix(a.Target, "AKIA")

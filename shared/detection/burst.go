@@ -1,6 +1,7 @@
 package detection
 
 import (
+	"cmp"
 	"fmt"
 	"reflect"
 	"slices"
@@ -154,7 +155,11 @@ type BurstDetector struct {
 	// their regular expressions on the user agent) select once.
 	sameSelect []int
 	selected   []bool
+	apis       []api // see apiList
 }
+
+// api is an event source and name.
+type api struct{ service, name string }
 
 type hit struct {
 	t  int64  // the event time, Unix nanoseconds (compared on every hit)
@@ -164,9 +169,11 @@ type hit struct {
 	// otherwise.
 	value   string
 	one     bool
+	failed  bool // the call returned an error
 	values  []string
 	service string
 	region  string
+	name    string
 }
 
 // window is one burst's sliding window for one identity, with the distinct
@@ -331,7 +338,8 @@ func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) [
 			// Redelivered: EventBridge delivers at least once.
 			continue
 		}
-		h := hit{t: ev.EventTime.UnixNano(), id: ev.EventID, service: ev.EventSource, region: ev.AWSRegion}
+		h := hit{t: ev.EventTime.UnixNano(), id: ev.EventID, service: ev.EventSource, region: ev.AWSRegion,
+			name: ev.EventName, failed: ev.ErrorCode != ""}
 		switch b.Distinct {
 		case "":
 		case "service":
@@ -366,15 +374,8 @@ func (d *BurstDetector) Observe(ev *cloudtrail.Event, at identity.Attribution) [
 		if s.Facts == nil {
 			s.Facts = map[string]string{}
 		}
-		s.Facts["events"] = strconv.Itoa(len(w.live()))
+		d.windowFacts(s.Facts, w.live())
 		s.Facts["window"] = b.Window.String()
-		services, regions := map[string]int{}, map[string]int{}
-		for _, h := range w.live() {
-			services[h.service]++
-			regions[h.region]++
-		}
-		s.Facts["services"] = joinKeys(services, 12)
-		s.Facts["regions"] = joinKeys(regions, 20)
 		if b.Distinct != "" && b.Distinct != "service" && b.Distinct != "region" {
 			s.Facts["distinct"] = joinKeys(w.counts, 12)
 		}
@@ -407,6 +408,51 @@ func (d *BurstDetector) selects(i int, ev *cloudtrail.Event, at *identity.Attrib
 		return false
 	}
 	return d.cat.match(i, ev, at)
+}
+
+// windowFacts tells a responder what a burst's window holds: how many
+// events since when, how many failed, and their services, regions and
+// APIs ("service:name", as incidents list them).
+func (d *BurstDetector) windowFacts(facts map[string]string, hits []hit) {
+	services, regions := map[string]int{}, map[string]int{}
+	failed := 0
+	for _, h := range hits {
+		services[h.service]++
+		regions[h.region]++
+		if h.failed {
+			failed++
+		}
+	}
+	facts["events"] = strconv.Itoa(len(hits))
+	facts["first"] = time.Unix(0, hits[0].t).UTC().Format(time.RFC3339)
+	if failed > 0 {
+		facts["errors"] = strconv.Itoa(failed)
+	}
+	facts["services"] = joinKeys(services, 12)
+	facts["regions"] = joinKeys(regions, 20)
+	facts["apis"] = d.apiList(hits, 20)
+}
+
+// apiList lists the distinct APIs of the hits, at most limit of them,
+// sorted. A window holds up to a few hundred hits and a handful of APIs:
+// the hits' APIs are sorted in a reused array and a name is built once per
+// API, not per hit.
+func (d *BurstDetector) apiList(hits []hit, limit int) string {
+	all := d.apis[:0]
+	for _, h := range hits {
+		all = append(all, api{h.service, h.name})
+	}
+	slices.SortFunc(all, func(a, b api) int {
+		return cmp.Or(strings.Compare(a.service, b.service), strings.Compare(a.name, b.name))
+	})
+	all = slices.Compact(all)
+	d.apis = all[:0]
+	names := make([]string, len(all))
+	for i, a := range all {
+		names[i] = strings.TrimSuffix(a.service, ".amazonaws.com") + ":" + a.name
+	}
+	slices.Sort(names)
+	return strings.Join(names[:min(len(names), limit)], ",")
 }
 
 func joinKeys(m map[string]int, limit int) string {

@@ -111,3 +111,43 @@ func TestBurstLateAndRedeliveredEvents(t *testing.T) {
 		t.Fatalf("the late tenth denial raised %v (%v), want one access-denied-burst of 10 events", k, sigs)
 	}
 }
+
+// A burst's facts tell a responder what its window holds: every API
+// called, how many calls failed and since when, not only the event that
+// crossed the threshold.
+func TestBurstFactsDescribeTheWindow(t *testing.T) {
+	d := burstDetector(t)
+	names := []string{"DescribeInstances", "ListRoles", "ListBuckets", "ListKeys", "DescribeDBInstances", "ListFunctions"}
+	var recon *detection.Signal
+	failed := 0
+	for i := 0; i < 60 && recon == nil; i++ {
+		code := ""
+		if i%3 == 0 {
+			code = "AccessDenied"
+		}
+		ev := read(i, services[i%len(services)], "aws-cli/1.29 Python/3.11 Linux/6.5-kali", code)
+		ev.EventName = names[i%len(names)]
+		for _, s := range d.Observe(ev, bob) {
+			if s.Kind == "recon-burst" {
+				recon = &s
+			}
+		}
+		if code != "" {
+			failed++
+		}
+	}
+	if recon == nil {
+		t.Fatal("no recon-burst")
+	}
+	f := recon.Facts
+	wantAPIs := "ec2:DescribeInstances,iam:ListRoles,kms:ListKeys,lambda:ListFunctions,rds:DescribeDBInstances,s3:ListBuckets"
+	if f["apis"] != wantAPIs {
+		t.Errorf("apis %q, want %q", f["apis"], wantAPIs)
+	}
+	if f["first"] != t0.Format(time.RFC3339) {
+		t.Errorf("first %q, want the window's first event at %s", f["first"], t0.Format(time.RFC3339))
+	}
+	if f["errors"] != fmt.Sprint(failed) || f["events"] == f["errors"] {
+		t.Errorf("events %s, errors %s, want %d of them failed", f["events"], f["errors"], failed)
+	}
+}

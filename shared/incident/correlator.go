@@ -487,12 +487,19 @@ func (inc *Incident) addSignalFacts(s *detection.Signal) {
 	f.SourceIPs = mergeStrings(f.SourceIPs, s.SourceIP)
 	f.UserAgents = mergeStrings(f.UserAgents, s.UserAgent)
 	if n, err := strconv.Atoi(s.Facts["events"]); err == nil && n > 1 {
-		// A burst signal stands for many events.
+		// A burst signal stands for many events, its own counted above.
 		f.Events += n - 1
+		if e, err := strconv.Atoi(s.Facts["errors"]); err == nil && e > 0 {
+			f.Errors += e
+			if s.ErrorCode != "" {
+				f.Errors--
+			}
+		}
 	}
-	// A burst signal also lists the regions and services of its window.
+	// A burst signal also lists the regions, services and APIs of its window.
 	f.Regions = mergeList(f.Regions, s.Facts["regions"])
 	f.Services = mergeList(f.Services, s.Facts["services"])
+	f.APIs = mergeList(f.APIs, s.Facts["apis"])
 }
 
 // adopt takes the identity from a signal: the origin, and every chain.

@@ -3,6 +3,8 @@ package incident
 import (
 	"slices"
 	"testing"
+
+	"github.com/trailhound/trailhound/shared/detection"
 )
 
 func TestMergeStrings(t *testing.T) {
@@ -37,5 +39,25 @@ func TestMergeStrings(t *testing.T) {
 	_ = append(same, "x")
 	if roomy[:2][1] == "x" {
 		t.Error("an append to the result wrote into the input's array")
+	}
+}
+
+// A burst signal stands for its window: its events, failures, regions,
+// services and APIs all count in the incident's facts, its own event once.
+func TestBurstSignalFacts(t *testing.T) {
+	var inc Incident
+	inc.addSignalFacts(&detection.Signal{EventSource: "sts.amazonaws.com", EventName: "AssumeRole", Region: "us-east-1", ErrorCode: "AccessDenied",
+		Facts: map[string]string{"events": "23", "errors": "20", "regions": "us-east-1", "services": "ec2.amazonaws.com,sts.amazonaws.com",
+			"apis": "ec2:DescribeInstanceAttribute,sts:AssumeRole"}})
+	inc.addSignalFacts(&detection.Signal{EventSource: "iam.amazonaws.com", EventName: "CreateUser", Region: "us-east-1"})
+	f := inc.Facts
+	if f.Events != 24 || f.Errors != 20 {
+		t.Errorf("events %d errors %d, want 24 and 20", f.Events, f.Errors)
+	}
+	if want := []string{"ec2:DescribeInstanceAttribute", "iam:CreateUser", "sts:AssumeRole"}; !slices.Equal(f.APIs, want) {
+		t.Errorf("apis %q, want %q", f.APIs, want)
+	}
+	if want := []string{"ec2.amazonaws.com", "iam.amazonaws.com", "sts.amazonaws.com"}; !slices.Equal(f.Services, want) {
+		t.Errorf("services %q, want %q", f.Services, want)
 	}
 }
