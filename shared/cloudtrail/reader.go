@@ -106,9 +106,8 @@ func (r *Reader) NextInto(ev *Event, raw *[]byte) error {
 	r.raw = nil
 	if err != nil {
 		*ev = Event{}
-		return err
 	}
-	return nil
+	return err
 }
 
 func (r *Reader) next(ev *Event) error {

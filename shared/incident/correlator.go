@@ -477,25 +477,25 @@ func ref(s *detection.Signal) SignalRef {
 // addSignalFacts folds one signal's event into the facts.
 func (inc *Incident) addSignalFacts(s *detection.Signal) {
 	f := &inc.Facts
-	f.Events++
+	// A signal stands for its event, a burst's for the events of its
+	// window (its own among them) and their failures.
+	events, failed := 1, 0
 	if s.ErrorCode != "" {
-		f.Errors++
+		failed = 1
 	}
+	if n, err := strconv.Atoi(s.Facts["events"]); err == nil && n > 0 {
+		events = n
+	}
+	if n, err := strconv.Atoi(s.Facts["errors"]); err == nil && n > 0 {
+		failed = n
+	}
+	f.Events += events
+	f.Errors += failed
 	f.Regions = mergeStrings(f.Regions, s.Region)
 	f.Services = mergeStrings(f.Services, s.EventSource)
 	f.APIs = mergeAPI(f.APIs, s.EventSource, s.EventName)
 	f.SourceIPs = mergeStrings(f.SourceIPs, s.SourceIP)
 	f.UserAgents = mergeStrings(f.UserAgents, s.UserAgent)
-	if n, err := strconv.Atoi(s.Facts["events"]); err == nil && n > 1 {
-		// A burst signal stands for many events, its own counted above.
-		f.Events += n - 1
-		if e, err := strconv.Atoi(s.Facts["errors"]); err == nil && e > 0 {
-			f.Errors += e
-			if s.ErrorCode != "" {
-				f.Errors--
-			}
-		}
-	}
 	// A burst signal also lists the regions, services and APIs of its window.
 	f.Regions = mergeList(f.Regions, s.Facts["regions"])
 	f.Services = mergeList(f.Services, s.Facts["services"])
